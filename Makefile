@@ -1,0 +1,33 @@
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Evaluated at recipe time: `make deps` may have just installed ccache.
+LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+JOBS = $$(nproc)
+ARGS ?=
+
+.PHONY: deps build serve test test-tsan clean
+
+deps:
+	scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LAUNCHER)
+	cmake --build build -j$(JOBS)
+
+serve: build
+	exec ./build/mtown serve $(ARGS)
+
+test: deps build
+	tests/run-suite.sh build
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=address,undefined $(LAUNCHER)
+	cmake --build build-asan -j$(JOBS)
+	tests/run-suite.sh build-asan
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=thread $(LAUNCHER)
+	cmake --build build-tsan -j$(JOBS)
+	tests/run-suite.sh build-tsan -L threads
+
+clean:
+	rm -rf build build-asan build-tsan

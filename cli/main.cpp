@@ -1,0 +1,35 @@
+// mtown: one binary, a table of subcommands. Parsing and wiring only; the work happens
+// in the libraries. One catch turns anything that escapes into an exit code.
+#include <cstdio>
+#include <exception>
+#include <map>
+
+#include "commands.hpp"
+#include "mtown/core/log.hpp"
+
+int main(int argc, char** argv) {
+  using namespace mtown::cli;
+  CLI::App app{"mtown: a toolchain for real-time multiplayer games", "mtown"};
+  app.set_version_flag("--version", "mtown " MTOWN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  std::map<CLI::App*, Command> commands;
+  auto* serve = app.add_subcommand("serve", "run the game server (HTTP + WebSocket)");
+  commands[serve] = add_serve(*serve);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, version or the usage error
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed()) return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mtown: error: %s\n", e.what());
+    return kExitFailed;
+  }
+  return kExitUsage;
+}

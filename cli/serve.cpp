@@ -1,0 +1,83 @@
+// `mtown serve`: flags -> Config (defaults < yaml < env < flags) -> run_server().
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "commands.hpp"
+#include "mtown/core/config.hpp"
+#include "mtown/core/dependency_probe.hpp"
+#include "mtown/core/log.hpp"
+#include "mtown/server/server.hpp"
+
+namespace mtown::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config_path;
+  bool print_config = false;
+  core::ConfigOverrides overrides;
+  std::vector<std::string> sets;
+};
+
+// Flags that stand for a config key: `--port 9000` is `--set server.port=9000`.
+constexpr std::pair<const char*, const char*> kShortcuts[] = {
+    {"--host", "server.host"},       {"--port", "server.port"},     {"--threads", "server.threads"},
+    {"--log-level", "log.level"},    {"--log-format", "log.format"}, {"--database", "database.url"},
+    {"--redis", "redis.url"},
+};
+
+void check_urls(const core::Config& c) {
+  if (!core::parse_database_url(c.str("database.url")))
+    throw core::ConfigError("database.url", "expected sqlite:PATH, postgres://... or none, got \"" + c.str("database.url") + "\"");
+  const auto& redis = c.str("redis.url");
+  if (!redis.empty() && !core::parse_redis_url(redis))
+    throw core::ConfigError("redis.url", "expected redis://HOST:PORT[/DB], got \"" + redis + "\"");
+}
+
+int run(const ServeFlags& flags) {
+  core::ConfigOverrides overrides = flags.overrides;
+  for (const auto& s : flags.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos) throw core::ConfigError(s, "--set takes key=value");
+    overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  std::string path = flags.config_path;
+  if (path.empty() && std::getenv("MTOWN_CONFIG")) path = std::getenv("MTOWN_CONFIG");
+  if (path.empty() && std::filesystem::exists("mtown.yaml")) path = "mtown.yaml";
+  const auto config = core::Config::load(path, [](const char* n) { return std::getenv(n); }, overrides);
+  check_urls(config);
+  if (flags.print_config) {
+    std::fputs(config.to_yaml().c_str(), stdout);
+    return kExitOk;
+  }
+  const auto serve = core::ServeConfig::from(config);
+  core::Logger::instance().configure(*core::parse_log_level(serve.log_level), *core::parse_log_format(serve.log_format));
+  return server::run_server(serve);
+}
+
+}  // namespace
+
+Command add_serve(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  app.add_option("-c,--config", flags->config_path, "YAML config file (default: ./mtown.yaml if present, or $MTOWN_CONFIG)");
+  for (const auto& [flag, key] : kShortcuts) {
+    app.add_option_function<std::string>(
+        flag, [flags, key = key](const std::string& v) { flags->overrides.emplace_back(key, v); },
+        std::string("sets ") + key);
+  }
+  app.add_option("--set", flags->sets, "set any config key: --set rooms.ttl_s=600 (repeatable)");
+  app.add_flag("--print-config", flags->print_config, "print the effective configuration and exit");
+  app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value, 3 cannot listen.\n"
+             "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
+  return [flags] {
+    try {
+      return run(*flags);
+    } catch (const core::ConfigError& e) {
+      std::fprintf(stderr, "mtown serve: config error: %s\n", e.what());
+      return kExitUsage;
+    }
+  };
+}
+
+}  // namespace mtown::cli

@@ -1,0 +1,75 @@
+// Layered configuration: built-in defaults < mtown.yaml < MTOWN_* environment < flags.
+// Every value is checked against config_schema; a bad one throws ConfigError naming it.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mtown::core {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string key, const std::string& message)
+      : std::runtime_error(key.empty() ? message : key + ": " + message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+using EnvLookup = std::function<const char*(const char*)>;
+using ConfigOverrides = std::vector<std::pair<std::string, std::string>>;  // key, value
+
+class Config {
+ public:
+  // yaml_path empty: no file. Throws ConfigError on an unknown key or a bad value.
+  static Config load(const std::string& yaml_path, const EnvLookup& env,
+                     const ConfigOverrides& overrides);
+  static Config defaults();
+
+  const std::string& str(const std::string& key) const;
+  std::int64_t integer(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  const std::string& source(const std::string& key) const;
+
+  // The effective configuration as YAML, each value commented with where it came from.
+  std::string to_yaml() const;
+
+ private:
+  struct Value {
+    std::string text;
+    std::string source;  // "default", "file", "env MTOWN_X", "flag"
+  };
+  void set(const std::string& key, const std::string& text, const std::string& source);
+  void load_yaml_file(const std::string& path);
+  const Value& at(const std::string& key) const;
+
+  std::map<std::string, Value> values_;
+};
+
+// The settings `mtown serve` runs with, typed.
+struct ServeConfig {
+  std::string host;
+  std::uint16_t port = 8080;
+  int threads = 0;
+  int shutdown_timeout_ms = 5000;
+  std::string log_level;
+  std::string log_format;
+  int max_rooms = 10000;
+  int room_empty_grace_s = 30;
+  int room_ttl_s = 14400;
+  int max_connections = 10000;
+  std::size_t max_frame_bytes = 65536;
+  std::size_t write_queue_max_bytes = 1 << 20;
+  int chat_max_chars = 200;
+  std::string database_url;
+  std::string redis_url;
+
+  static ServeConfig from(const Config& c);
+};
+
+}  // namespace mtown::core

@@ -1,0 +1,80 @@
+// Protocol v1 codec: decodes and validates client messages against the embedded JSON
+// Schemas (schemas/protocol/v1/client), and encodes server messages once, without
+// their per-connection `seq`, so one buffer can be shared by every recipient.
+#pragma once
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "mtown/core/json_schema.hpp"
+
+namespace mtown::core {
+
+enum class ErrorCode {
+  bad_json, bad_message, unknown_type, unsupported_frame, unknown_game, room_not_found,
+  room_full, room_closed, already_in_room, not_in_room, server_full, internal,
+  count_
+};
+std::string_view error_code_name(ErrorCode code);
+
+enum class ClientType { create_room, join_room, leave_room, list_rooms, chat, ping, count_ };
+std::string_view client_type_name(ClientType type);
+
+struct ClientMessage {
+  ClientType type;
+  nlohmann::json body;  // the whole validated message
+  nlohmann::json rid;   // null when absent
+};
+
+struct DecodeError {
+  ErrorCode code;
+  std::string message;
+  std::string field;   // JSON pointer, may be empty
+  nlohmann::json rid;  // echoed when the message had a well-formed rid, else null
+};
+
+using DecodeResult = std::variant<ClientMessage, DecodeError>;
+
+// Deepest nesting accepted in a client message; the protocol needs 2.
+inline constexpr int kMaxJsonDepth = 16;
+
+class ProtocolDecoder {
+ public:
+  ProtocolDecoder();  // compiles the embedded schemas; throws if one is unusable
+  DecodeResult decode(std::string_view text) const;
+
+ private:
+  std::array<std::unique_ptr<JsonSchema>, static_cast<std::size_t>(ClientType::count_)> schemas_;
+};
+
+enum class ServerType {
+  welcome, room_joined, room_left, room_list, pong, player_joined, player_left, host_changed,
+  room_state, chat, room_closed, error,
+  count_
+};
+std::string_view server_type_name(ServerType type);
+
+// A serialized server message without `seq`: `{"type":...}`. Immutable; one instance is
+// shared by every recipient of a broadcast.
+struct OutboundMessage {
+  ServerType type;
+  std::string body;
+  ErrorCode error = ErrorCode::count_;  // set on type == error, for metrics
+};
+using SharedMessage = std::shared_ptr<const OutboundMessage>;
+
+// Serializes `fields` (an object, without "type") as a message of the given type.
+SharedMessage encode_message(ServerType type, nlohmann::json fields);
+SharedMessage encode_error(ErrorCode code, std::string_view message, const nlohmann::json& rid,
+                           std::string_view field = {});
+
+// The bytes a connection sends: `{"seq":N,` + body without its leading `{`.
+// Writers send prefix and body_tail as one frame from two buffers (no copy of the body).
+std::string seq_prefix(std::uint64_t seq);
+inline std::string_view body_tail(const std::string& body) { return std::string_view(body).substr(1); }
+
+}  // namespace mtown::core

@@ -1,0 +1,47 @@
+#include "mtown/core/config_schema.hpp"
+
+#include <array>
+
+namespace mtown::core {
+namespace {
+using T = ConfigType;
+constexpr std::array kKeys{
+    ConfigKey{"server.host", T::string, "127.0.0.1", 0, 0, "", "address to listen on (IPv4 or IPv6)"},
+    ConfigKey{"server.port", T::integer, "8080", 0, 65535, "", "TCP port; 0 picks a free one"},
+    ConfigKey{"server.threads", T::integer, "0", 0, 256, "", "io threads; 0 = hardware threads"},
+    ConfigKey{"server.shutdown_timeout_ms", T::integer, "5000", 100, 60000, "",
+              "how long a graceful shutdown may take before connections are cut"},
+    ConfigKey{"log.level", T::string, "info", 0, 0, "debug|info|warn|error|off", "lowest level logged"},
+    ConfigKey{"log.format", T::string, "auto", 0, 0, "auto|json|text",
+              "auto: text on a terminal, JSON lines otherwise"},
+    ConfigKey{"rooms.max_rooms", T::integer, "10000", 1, 1000000, "", "open rooms at most (SERVER_FULL past it)"},
+    ConfigKey{"rooms.empty_grace_s", T::integer, "30", 0, 86400, "", "an empty room closes after this"},
+    ConfigKey{"rooms.ttl_s", T::integer, "14400", 10, 604800, "", "every room closes this long after creation"},
+    ConfigKey{"limits.max_connections", T::integer, "10000", 1, 1000000, "",
+              "WebSocket connections at most; more are refused with 503"},
+    ConfigKey{"limits.max_frame_bytes", T::integer, "65536", 256, 16777216, "",
+              "largest client message; bigger closes the connection with 1009"},
+    ConfigKey{"limits.write_queue_max_bytes", T::integer, "1048576", 4096, 1073741824, "",
+              "bytes queued to one client before it is closed as a slow consumer (4008)"},
+    ConfigKey{"limits.chat_max_chars", T::integer, "200", 1, 2000, "", "chat text is cut to this many characters"},
+    ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
+              "sqlite:PATH, postgres://..., or none"},
+    ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},
+};
+}  // namespace
+
+std::span<const ConfigKey> serve_config_keys() { return kKeys; }
+
+const ConfigKey* find_config_key(std::string_view key) {
+  for (const auto& k : kKeys)
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+std::string config_env_name(std::string_view key) {
+  std::string out = "MTOWN_";
+  for (char c : key) out += c == '.' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  return out;
+}
+
+}  // namespace mtown::core

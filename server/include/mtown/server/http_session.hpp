@@ -1,0 +1,36 @@
+// One HTTP connection: serves requests (keep-alive) until it upgrades to a WebSocket at
+// /ws, when it hands its socket to a WsSession. Runs on the connection's strand.
+#pragma once
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "mtown/server/http_routes.hpp"
+#include "mtown/server/server_context.hpp"
+
+namespace mtown::server {
+
+namespace beast = boost::beast;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(net::ip::tcp::socket&& socket, ServerContext& ctx);
+  void run();
+
+ private:
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void upgrade();
+  void send(HttpResponse res, bool close_after);
+  void close();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  ServerContext& ctx_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<HttpResponse> pending_;
+};
+
+}  // namespace mtown::server

@@ -1,0 +1,106 @@
+// A room: its members, host and lifetime timers. Every mutation runs on the room's own
+// strand, so nothing here takes a lock except the summary other threads read for listings.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mtown/core/protocol.hpp"
+
+namespace mtown::server {
+
+namespace net = boost::asio;
+class Room;
+
+// A connection as a room sees it. Calls come from the room's strand; implementations
+// hop to their own strand and must not call back into the room synchronously.
+class RoomMember {
+ public:
+  virtual ~RoomMember() = default;
+  virtual void deliver(const core::SharedMessage& message) = 0;
+  // The member is not (or no longer) in `room`: a refused join, or the room closed.
+  virtual void on_left_room(const Room* room) = 0;
+};
+
+struct RoomSummary {
+  std::string code;
+  std::string game;
+  int players = 0;
+  int max_players = 0;
+  bool is_public = true;
+  std::string status;
+  std::int64_t created_at_ms = 0;
+};
+
+struct RoomSettings {
+  std::string code;
+  std::string game;
+  int max_players = 8;
+  bool is_public = true;
+  std::chrono::seconds empty_grace{30};
+  std::chrono::seconds ttl{14400};
+};
+
+enum class RoomCloseReason { expired, empty, shutdown };
+
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  using Executor = net::strand<net::io_context::executor_type>;
+  using OnClosed = std::function<void(const Room&)>;
+
+  Room(Executor strand, RoomSettings settings, OnClosed on_closed);
+
+  // Each call posts to the room's strand; replies and broadcasts go to members' deliver().
+  void start();
+  void join(std::shared_ptr<RoomMember> member, std::string player_id, std::string name, nlohmann::json rid);
+  // `requester` gets the reply (room_left or NOT_IN_ROOM); null for a silent disconnect.
+  void leave(std::string player_id, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
+  void chat(std::string player_id, std::string text, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
+  // `done` (optional) runs on the room's strand after the members have been told.
+  void close(RoomCloseReason reason, std::function<void()> done = {});
+
+  const std::string& code() const { return settings_.code; }
+  const std::string& game() const { return settings_.game; }
+  RoomSummary summary() const;  // any thread
+
+ private:
+  struct Member {
+    std::string player_id;
+    std::string name;
+    std::weak_ptr<RoomMember> sink;
+  };
+
+  void do_join(const std::shared_ptr<RoomMember>& member, std::string player_id, std::string name,
+               const nlohmann::json& rid);
+  void do_leave(const std::string& player_id, const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
+  void do_close(RoomCloseReason reason);
+  void broadcast(const core::SharedMessage& message, const std::string& except_player = {});
+  nlohmann::json player_json(const Member& m) const;
+  nlohmann::json room_json() const;
+  void publish_summary();
+  void arm_empty_timer();
+  std::vector<Member>::iterator find_member(const std::string& player_id);
+
+  Executor strand_;
+  RoomSettings settings_;
+  OnClosed on_closed_;
+  std::int64_t created_at_ms_;
+  std::vector<Member> members_;  // join order; members_.front() is the host
+  bool closed_ = false;
+  net::steady_timer empty_timer_;
+  net::steady_timer ttl_timer_;
+
+  mutable std::mutex summary_mutex_;
+  RoomSummary summary_;
+};
+
+}  // namespace mtown::server

@@ -1,0 +1,53 @@
+// The server's open rooms by code. Thread-safe (one mutex; create, find and list are
+// rare next to the per-room traffic, which never touches the registry).
+#pragma once
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mtown/core/config.hpp"
+#include "mtown/core/games.hpp"
+#include "mtown/core/protocol.hpp"
+#include "mtown/server/room.hpp"
+#include "mtown/server/server_metrics.hpp"
+
+namespace mtown::server {
+
+struct RoomFilter {
+  std::string game;            // empty: any game
+  std::optional<bool> has_space;
+  bool public_only = true;
+};
+
+class RoomRegistry {
+ public:
+  RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics);
+
+  struct Created {
+    std::shared_ptr<Room> room;  // null on error
+    core::ErrorCode error = core::ErrorCode::internal;
+  };
+  Created create(const core::GameInfo& game, int max_players, bool is_public);
+  std::shared_ptr<Room> find(const std::string& code) const;
+  std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
+  std::size_t size() const;
+  void clear();  // forgets every room (after the io threads stopped)
+  // `done` runs once every room has closed and told its members (on some room's strand).
+  void close_all(RoomCloseReason reason, std::function<void()> done);
+
+ private:
+  void remove(const Room& room);
+
+  net::io_context& ioc_;
+  const core::ServeConfig& config_;
+  ServerMetrics& metrics_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
+  std::mt19937 rng_{std::random_device{}()};
+};
+
+}  // namespace mtown::server

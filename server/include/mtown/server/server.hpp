@@ -1,0 +1,13 @@
+// `mtown serve` as a library call: binds, runs the io threads, and shuts down gracefully
+// on SIGINT/SIGTERM. The CLI only parses flags and calls run_server().
+#pragma once
+#include "mtown/core/config.hpp"
+
+namespace mtown::server {
+
+// Exit codes of `mtown serve` (documented in README.md).
+enum ServeExit : int { serve_ok = 0, serve_failed = 1, serve_bad_config = 2, serve_cannot_listen = 3 };
+
+int run_server(const core::ServeConfig& config);
+
+}  // namespace mtown::server

@@ -1,0 +1,49 @@
+// What every connection shares: config, metrics, the decoder, rooms, dependency health
+// and the set of live WebSocket sessions (for graceful shutdown). Lives as long as the
+// server; all members are thread-safe.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "mtown/core/config.hpp"
+#include "mtown/core/dependency_probe.hpp"
+#include "mtown/core/protocol.hpp"
+#include "mtown/server/room_registry.hpp"
+#include "mtown/server/server_metrics.hpp"
+
+namespace mtown::server {
+
+class WsSession;
+
+class SessionSet {
+ public:
+  void add(const std::shared_ptr<WsSession>& s);
+  void remove(const WsSession* s);
+  std::size_t size() const;
+  std::vector<std::shared_ptr<WsSession>> snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<const WsSession*, std::weak_ptr<WsSession>> sessions_;
+};
+
+struct ServerContext {
+  ServerContext(net::io_context& ioc, const core::ServeConfig& cfg, core::DependencyProbe& dependency_probe)
+      : config(cfg), rooms(ioc, cfg, metrics), probe(dependency_probe) {}
+
+  const core::ServeConfig& config;
+  ServerMetrics metrics;
+  core::ProtocolDecoder decoder;
+  RoomRegistry rooms;
+  core::DependencyProbe& probe;
+  SessionSet sessions;
+  std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
+  std::atomic<bool> shutting_down{false};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace mtown::server

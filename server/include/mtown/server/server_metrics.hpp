@@ -1,0 +1,44 @@
+// The server's Prometheus metrics, registered once at start-up so hot paths only touch
+// pre-resolved atomics (no map lookups, no locks).
+#pragma once
+#include <array>
+
+#include "mtown/core/metrics.hpp"
+#include "mtown/core/protocol.hpp"
+
+namespace mtown::server {
+
+class ServerMetrics {
+  core::MetricsRegistry registry_;  // first: the public references below point into it
+
+ public:
+  ServerMetrics();
+
+  core::MetricsRegistry& registry() { return registry_; }
+
+  void message_in(core::ClientType type, std::size_t bytes);
+  void message_in_invalid(std::size_t bytes);
+  void message_out(core::ServerType type, std::size_t bytes);
+  void error(core::ErrorCode code) { errors_[static_cast<std::size_t>(code)]->inc(); }
+  core::Gauge& rooms(std::string_view game);
+
+  core::Gauge& connections;
+  core::Counter& connections_total;
+  core::Counter& connections_refused;
+  core::Counter& slow_consumer_closes;
+  core::Counter& oversized_closes;
+  core::Gauge& send_queue_bytes;     // summed over every connection
+  core::Gauge& send_queue_messages;
+  core::Histogram& tick_duration;     // seconds per room tick (fed by games with a tick)
+  core::Counter& http_requests;
+
+ private:
+  std::array<core::Counter*, static_cast<std::size_t>(core::ClientType::count_) + 1> in_msgs_{};
+  std::array<core::Counter*, static_cast<std::size_t>(core::ClientType::count_) + 1> in_bytes_{};
+  std::array<core::Counter*, static_cast<std::size_t>(core::ServerType::count_)> out_msgs_{};
+  std::array<core::Counter*, static_cast<std::size_t>(core::ServerType::count_)> out_bytes_{};
+  std::array<core::Counter*, static_cast<std::size_t>(core::ErrorCode::count_)> errors_{};
+  std::array<core::Gauge*, 2> rooms_{};
+};
+
+}  // namespace mtown::server

@@ -1,0 +1,71 @@
+// One WebSocket connection: reads and decodes client messages, talks to its room, and
+// writes queued server messages one at a time. Everything runs on the connection's strand.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "mtown/server/outbound_queue.hpp"
+#include "mtown/server/room.hpp"
+#include "mtown/server/server_context.hpp"
+
+namespace mtown::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+class WsSession : public RoomMember, public std::enable_shared_from_this<WsSession> {
+ public:
+  // `subprotocol` is echoed in the handshake; empty when the client offered none.
+  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol);
+  ~WsSession() override;
+
+  void run(http::request<http::string_body> request);
+  void deliver(const core::SharedMessage& message) override;
+  void on_left_room(const Room* room) override;
+  // Sends what is queued, then closes with 1001.
+  void shutdown();
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void handle_text(std::string_view text);
+  void handle(const core::ClientMessage& msg);
+  void create_room(const core::ClientMessage& msg);
+  void join_room(const core::ClientMessage& msg);
+  void list_rooms(const core::ClientMessage& msg);
+  void send_error(core::ErrorCode code, std::string_view message, const nlohmann::json& rid,
+                  std::string_view field = {});
+  void enqueue(const core::SharedMessage& message);
+  void do_write();
+  void on_write(beast::error_code ec);
+  void begin_close(websocket::close_reason reason, bool flush, std::chrono::milliseconds deadline);
+  void drop_unsent();
+  void do_close();
+  void on_closed();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  ServerContext& ctx_;
+  std::string subprotocol_;
+  beast::flat_buffer buffer_;
+  OutboundQueue queue_;
+  net::steady_timer close_deadline_;
+  std::string session_id_;
+  std::string player_id_;
+  std::string name_;
+  std::shared_ptr<Room> room_;  // the room joined or being joined
+  websocket::close_reason close_reason_;
+  bool opened_ = false;
+  bool writing_ = false;
+  bool close_pending_ = false;  // close once the queue is flushed
+  bool close_sent_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace mtown::server

@@ -1,0 +1,105 @@
+#include "mtown/server/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "mtown/core/log.hpp"
+#include "mtown/server/ws_session.hpp"
+
+namespace mtown::server {
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr std::uint64_t kMaxBodyBytes = 64 * 1024;
+constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::string_view kSubprotocol = "mtown.v1.json";
+
+// The subprotocol to answer with: "" when none was offered, nullopt when none we speak was.
+std::optional<std::string> choose_subprotocol(std::string_view offered) {
+  if (offered.empty()) return std::string();
+  while (!offered.empty()) {
+    const auto comma = offered.find(',');
+    auto token = offered.substr(0, comma);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (token == kSubprotocol) return std::string(kSubprotocol);
+    offered = comma == std::string_view::npos ? "" : offered.substr(comma + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& ctx)
+    : stream_(std::move(socket)), ctx_(ctx) {}
+
+void HttpSession::run() {
+  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+  parser_.emplace();
+  parser_->body_limit(kMaxBodyBytes);
+  parser_->header_limit(kMaxHeaderBytes);
+  stream_.expires_after(kRequestTimeout);
+  http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) return close();
+  if (ec) {
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      HttpRequest dummy;
+      return send(json_error(dummy, http::status::payload_too_large, "TOO_LARGE", "request too large"), true);
+    }
+    return close();  // timeouts, resets and garbage: nothing useful to answer
+  }
+  const auto& req = parser_->get();
+  if (boost::beast::websocket::is_upgrade(req)) return upgrade();
+  send(route_http(req, ctx_), !req.keep_alive());
+}
+
+void HttpSession::upgrade() {
+  const auto& req = parser_->get();
+  const auto target = req.target();
+  const auto path = target.substr(0, target.find('?'));
+  if (path != "/ws")
+    return send(json_error(req, http::status::not_found, "NOT_FOUND", "WebSocket endpoint is /ws"), true);
+  const auto proto = choose_subprotocol(req[http::field::sec_websocket_protocol]);
+  if (!proto) {
+    ctx_.metrics.connections_refused.inc();
+    return send(json_error(req, http::status::bad_request, "UNSUPPORTED_SUBPROTOCOL",
+                           "this server speaks mtown.v1.json"), true);
+  }
+  if (ctx_.shutting_down) {
+    ctx_.metrics.connections_refused.inc();
+    return send(json_error(req, http::status::service_unavailable, "SHUTTING_DOWN", "the server is shutting down"), true);
+  }
+  if (ctx_.open_connections.fetch_add(1) >= ctx_.config.max_connections) {
+    ctx_.open_connections.fetch_sub(1);
+    ctx_.metrics.connections_refused.inc();
+    core::log_warn("connection_limit", {{"max_connections", ctx_.config.max_connections}});
+    return send(json_error(req, http::status::service_unavailable, "TOO_MANY_CONNECTIONS",
+                           "the server holds its maximum number of connections"), true);
+  }
+  stream_.expires_never();  // the WebSocket stream manages its own timeouts
+  std::make_shared<WsSession>(std::move(stream_), ctx_, *proto)->run(parser_->release());
+}
+
+void HttpSession::send(HttpResponse res, bool close_after) {
+  pending_ = std::make_shared<HttpResponse>(std::move(res));
+  if (close_after) pending_->keep_alive(false);
+  http::async_write(stream_, *pending_, [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
+    self->pending_.reset();
+    if (ec || close_after) return self->close();
+    self->do_read();
+  });
+}
+
+void HttpSession::close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace mtown::server

@@ -1,0 +1,31 @@
+#include "mtown/server/outbound_queue.hpp"
+
+namespace mtown::server {
+
+bool OutboundQueue::push(core::SharedMessage message) {
+  Entry entry{core::seq_prefix(next_seq_), std::move(message)};
+  const std::size_t n = entry.bytes();
+  // An empty queue always takes one message, so a single large message can still go out.
+  if (!entries_.empty() && bytes_ + n > max_bytes_) return false;
+  ++next_seq_;
+  bytes_ += n;
+  entries_.push_back(std::move(entry));
+  return true;
+}
+
+void OutboundQueue::pop() {
+  bytes_ -= entries_.front().bytes();
+  entries_.pop_front();
+}
+
+void OutboundQueue::pop_back() {
+  bytes_ -= entries_.back().bytes();
+  entries_.pop_back();
+}
+
+void OutboundQueue::clear() {
+  entries_.clear();
+  bytes_ = 0;
+}
+
+}  // namespace mtown::server

@@ -1,0 +1,191 @@
+#include "mtown/server/room.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "mtown/core/log.hpp"
+
+namespace mtown::server {
+namespace {
+
+using core::ErrorCode;
+using core::ServerType;
+using nlohmann::json;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+json with_rid(json fields, const json& rid) {
+  if (!rid.is_null()) fields["rid"] = rid;
+  return fields;
+}
+
+}  // namespace
+
+Room::Room(Executor strand, RoomSettings settings, OnClosed on_closed)
+    : strand_(std::move(strand)),
+      settings_(std::move(settings)),
+      on_closed_(std::move(on_closed)),
+      created_at_ms_(now_ms()),
+      empty_timer_(strand_),
+      ttl_timer_(strand_) {
+  summary_ = {settings_.code, settings_.game, 0, settings_.max_players, settings_.is_public, "waiting", created_at_ms_};
+}
+
+void Room::start() {
+  net::post(strand_, [self = shared_from_this()] {
+    self->ttl_timer_.expires_after(self->settings_.ttl);
+    self->ttl_timer_.async_wait([weak = std::weak_ptr<Room>(self)](boost::system::error_code ec) {
+      if (auto room = weak.lock(); room && !ec) room->do_close(RoomCloseReason::expired);
+    });
+    self->arm_empty_timer();  // a room nobody joins closes like an emptied one
+  });
+}
+
+void Room::join(std::shared_ptr<RoomMember> member, std::string player_id, std::string name, json rid) {
+  net::post(strand_, [self = shared_from_this(), member = std::move(member), id = std::move(player_id),
+                      name = std::move(name), rid = std::move(rid)]() mutable {
+    self->do_join(member, std::move(id), std::move(name), rid);
+  });
+}
+
+void Room::leave(std::string player_id, std::shared_ptr<RoomMember> requester, json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), requester = std::move(requester),
+                      rid = std::move(rid)] { self->do_leave(id, requester, rid); });
+}
+
+void Room::chat(std::string player_id, std::string text, std::shared_ptr<RoomMember> requester, json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), text = std::move(text),
+                      requester = std::move(requester), rid = std::move(rid)] {
+    const auto it = self->find_member(id);
+    if (it == self->members_.end()) {
+      requester->deliver(core::encode_error(ErrorCode::not_in_room, "you are not in this room", rid));
+      return;
+    }
+    self->broadcast(core::encode_message(ServerType::chat, {{"code", self->settings_.code},
+                                                            {"from", id},
+                                                            {"name", it->name},
+                                                            {"text", text},
+                                                            {"ts_ms", now_ms()}}));
+  });
+}
+
+void Room::close(RoomCloseReason reason, std::function<void()> done) {
+  net::post(strand_, [self = shared_from_this(), reason, done = std::move(done)] {
+    self->do_close(reason);
+    if (done) done();
+  });
+}
+
+RoomSummary Room::summary() const {
+  std::lock_guard lock(summary_mutex_);
+  return summary_;
+}
+
+void Room::do_join(const std::shared_ptr<RoomMember>& member, std::string player_id, std::string name,
+                   const json& rid) {
+  const auto refuse = [&](ErrorCode code, std::string_view why) {
+    member->deliver(core::encode_error(code, why, rid));
+    member->on_left_room(this);
+  };
+  if (closed_) return refuse(ErrorCode::room_closed, "the room has closed");
+  if (find_member(player_id) != members_.end()) return refuse(ErrorCode::already_in_room, "already in this room");
+  if (static_cast<int>(members_.size()) >= settings_.max_players)
+    return refuse(ErrorCode::room_full, "the room has " + std::to_string(settings_.max_players) + " players");
+
+  empty_timer_.cancel();
+  members_.push_back({std::move(player_id), std::move(name), member});
+  const Member& joined = members_.back();
+  publish_summary();
+  core::log_info("player_joined", {{"room", settings_.code}, {"player", joined.player_id}, {"players", members_.size()}});
+
+  member->deliver(core::encode_message(ServerType::room_joined, with_rid({{"you", joined.player_id}, {"room", room_json()}}, rid)));
+  broadcast(core::encode_message(ServerType::player_joined, {{"code", settings_.code}, {"player", player_json(joined)}}),
+            joined.player_id);
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMember>& requester, const json& rid) {
+  const auto it = find_member(player_id);
+  if (it == members_.end()) {
+    if (requester) requester->deliver(core::encode_error(ErrorCode::not_in_room, "you are not in this room", rid));
+    return;
+  }
+  const bool was_host = it == members_.begin();
+  members_.erase(it);
+  publish_summary();
+  core::log_info("player_left", {{"room", settings_.code}, {"player", player_id}, {"players", members_.size()},
+                                 {"reason", requester ? "left" : "disconnected"}});
+  if (requester)
+    requester->deliver(core::encode_message(ServerType::room_left, with_rid({{"code", settings_.code}}, rid)));
+  if (members_.empty()) return arm_empty_timer();
+
+  broadcast(core::encode_message(ServerType::player_left, {{"code", settings_.code},
+                                                           {"player_id", player_id},
+                                                           {"reason", requester ? "left" : "disconnected"}}));
+  if (was_host)
+    broadcast(core::encode_message(ServerType::host_changed, {{"code", settings_.code}, {"host", members_.front().player_id}}));
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+void Room::do_close(RoomCloseReason reason) {
+  if (closed_) return;
+  closed_ = true;
+  empty_timer_.cancel();
+  ttl_timer_.cancel();
+  if (!members_.empty() && reason != RoomCloseReason::empty)
+    broadcast(core::encode_message(ServerType::room_closed, {{"code", settings_.code},
+                                                             {"reason", reason == RoomCloseReason::expired ? "expired" : "shutdown"}}));
+  for (const auto& m : members_)
+    if (auto sink = m.sink.lock()) sink->on_left_room(this);
+  members_.clear();
+  publish_summary();
+  core::log_info("room_closed", {{"room", settings_.code},
+                                 {"reason", reason == RoomCloseReason::expired ? "expired"
+                                            : reason == RoomCloseReason::empty ? "empty" : "shutdown"}});
+  on_closed_(*this);
+}
+
+void Room::broadcast(const core::SharedMessage& message, const std::string& except_player) {
+  for (const auto& m : members_)
+    if (m.player_id != except_player)
+      if (auto sink = m.sink.lock()) sink->deliver(message);
+}
+
+json Room::player_json(const Member& m) const {
+  return {{"id", m.player_id}, {"name", m.name}, {"is_host", &m == &members_.front()}, {"connected", true}, {"ai", false}};
+}
+
+json Room::room_json() const {
+  json players = json::array();
+  for (const auto& m : members_) players.push_back(player_json(m));
+  return {{"code", settings_.code},
+          {"game", settings_.game},
+          {"max_players", settings_.max_players},
+          {"public", settings_.is_public},
+          {"status", "waiting"},
+          {"host", members_.empty() ? "" : members_.front().player_id},
+          {"players", std::move(players)},
+          {"created_at_ms", created_at_ms_},
+          {"expires_at_ms", created_at_ms_ + std::chrono::milliseconds(settings_.ttl).count()}};
+}
+
+void Room::publish_summary() {
+  std::lock_guard lock(summary_mutex_);
+  summary_.players = static_cast<int>(members_.size());
+  summary_.status = closed_ ? "closed" : "waiting";
+}
+
+void Room::arm_empty_timer() {
+  empty_timer_.expires_after(settings_.empty_grace);
+  empty_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto room = weak.lock(); room && !ec && room->members_.empty()) room->do_close(RoomCloseReason::empty);
+  });
+}
+
+std::vector<Room::Member>::iterator Room::find_member(const std::string& player_id) {
+  return std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.player_id == player_id; });
+}
+
+}  // namespace mtown::server

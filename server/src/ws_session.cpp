@@ -1,0 +1,293 @@
+#include "mtown/server/ws_session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "mtown/core/games.hpp"
+#include "mtown/core/ids.hpp"
+#include "mtown/core/log.hpp"
+#include "mtown/core/room_code.hpp"
+#include "mtown/core/text.hpp"
+
+namespace mtown::server {
+namespace {
+
+using core::ClientType;
+using core::ErrorCode;
+using core::ServerType;
+using nlohmann::json;
+
+constexpr std::size_t kNameMaxChars = 32;
+constexpr std::size_t kIdleReadBufferBytes = 4096;  // larger read buffers are released after use
+constexpr auto kSlowConsumerCloseDeadline = std::chrono::seconds(2);
+
+json with_rid(json fields, const json& rid) {
+  if (!rid.is_null()) fields["rid"] = rid;
+  return fields;
+}
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool is_expected_close(const beast::error_code& ec) {
+  return ec == websocket::error::closed || ec == net::error::eof || ec == net::error::operation_aborted ||
+         ec == net::error::connection_reset || ec == beast::error::timeout || ec == net::error::broken_pipe;
+}
+
+}  // namespace
+
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol)
+    : ws_(std::move(stream)),
+      ctx_(ctx),
+      subprotocol_(std::move(subprotocol)),
+      queue_(ctx.config.write_queue_max_bytes),
+      close_deadline_(ws_.get_executor()),
+      session_id_(core::random_id("s_")),
+      player_id_(core::random_id("p_")) {}
+
+WsSession::~WsSession() { ctx_.open_connections.fetch_sub(1); }
+
+void WsSession::run(http::request<http::string_body> request) {
+  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.set_option(websocket::stream_base::decorator([proto = subprotocol_](websocket::response_type& res) {
+    res.set(http::field::server, "mtown/" MTOWN_VERSION);
+    if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
+  }));
+  ws_.read_message_max(ctx_.config.max_frame_bytes);
+  ws_.auto_fragment(false);
+  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+}
+
+void WsSession::on_accept(beast::error_code ec) {
+  if (ec) {
+    core::log_debug("ws_handshake_failed", {{"error", ec.message()}});
+    return;
+  }
+  opened_ = true;
+  ctx_.sessions.add(shared_from_this());
+  ctx_.metrics.connections.add(1);
+  ctx_.metrics.connections_total.inc();
+  core::log_debug("ws_connected", {{"session", session_id_}, {"player", player_id_}});
+  enqueue(core::encode_message(
+      ServerType::welcome,
+      {{"session_id", session_id_},
+       {"player_id", player_id_},
+       {"server", "mtown " MTOWN_VERSION},
+       {"protocol", "mtown.v1.json"},
+       {"limits", {{"max_frame_bytes", ctx_.config.max_frame_bytes},
+                   {"chat_max_chars", ctx_.config.chat_max_chars},
+                   {"name_max_chars", kNameMaxChars}}}}));
+  if (ctx_.shutting_down) return shutdown();
+  do_read();
+}
+
+void WsSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) {
+      ctx_.metrics.oversized_closes.inc();
+      core::log_info("ws_message_too_big", {{"player", player_id_}, {"limit", ctx_.config.max_frame_bytes}});
+    } else if (!is_expected_close(ec)) {
+      core::log_debug("ws_read_failed", {{"player", player_id_}, {"error", ec.message()}});
+    }
+    return on_closed();
+  }
+  if (!ws_.got_text()) {
+    ctx_.metrics.message_in_invalid(bytes);
+    send_error(ErrorCode::unsupported_frame, "binary frames are not part of mtown.v1.json; send text", nullptr);
+  } else {
+    const auto data = buffer_.cdata();
+    handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
+  buffer_.consume(buffer_.size());
+  if (buffer_.capacity() > kIdleReadBufferBytes) buffer_.shrink_to_fit();
+  if (!close_pending_) do_read();
+}
+
+void WsSession::handle_text(std::string_view text) {
+  auto result = ctx_.decoder.decode(text);
+  if (auto* bad = std::get_if<core::DecodeError>(&result)) {
+    ctx_.metrics.message_in_invalid(text.size());
+    return send_error(bad->code, bad->message, bad->rid, bad->field);
+  }
+  const auto& msg = std::get<core::ClientMessage>(result);
+  ctx_.metrics.message_in(msg.type, text.size());
+  handle(msg);
+}
+
+void WsSession::handle(const core::ClientMessage& msg) {
+  const auto& body = msg.body;
+  switch (msg.type) {
+    case ClientType::create_room: return create_room(msg);
+    case ClientType::join_room: return join_room(msg);
+    case ClientType::list_rooms: return list_rooms(msg);
+    case ClientType::leave_room:
+      if (!room_) return send_error(ErrorCode::not_in_room, "you are not in a room", msg.rid);
+      room_->leave(player_id_, shared_from_this(), msg.rid);
+      room_.reset();
+      return;
+    case ClientType::chat: {
+      if (!room_) return send_error(ErrorCode::not_in_room, "join a room to chat", msg.rid);
+      auto text = core::clean_text(body["text"].get<std::string>(), static_cast<std::size_t>(ctx_.config.chat_max_chars));
+      if (text.empty()) return send_error(ErrorCode::bad_message, "text is empty once cleaned", msg.rid, "/text");
+      room_->chat(player_id_, std::move(text), shared_from_this(), msg.rid);
+      return;
+    }
+    case ClientType::ping:
+      return enqueue(core::encode_message(ServerType::pong, with_rid({{"server_time_ms", now_ms()}}, msg.rid)));
+    case ClientType::count_: break;
+  }
+}
+
+void WsSession::create_room(const core::ClientMessage& msg) {
+  const auto& body = msg.body;
+  const auto* game = core::find_game(body["game"].get<std::string>());
+  if (!game) return send_error(ErrorCode::unknown_game, "this server runs arena and party", msg.rid, "/game");
+  auto name = core::clean_text(body["name"].get<std::string>(), kNameMaxChars);
+  if (name.empty()) return send_error(ErrorCode::bad_message, "name is empty once cleaned", msg.rid, "/name");
+  if (room_) return send_error(ErrorCode::already_in_room, "leave your room before creating another", msg.rid);
+  const int max_players = body.value("max_players", game->max_players);
+  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true));
+  if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
+  room_ = created.room;
+  name_ = name;
+  room_->join(shared_from_this(), player_id_, std::move(name), msg.rid);
+}
+
+void WsSession::join_room(const core::ClientMessage& msg) {
+  const auto& body = msg.body;
+  auto name = core::clean_text(body["name"].get<std::string>(), kNameMaxChars);
+  if (name.empty()) return send_error(ErrorCode::bad_message, "name is empty once cleaned", msg.rid, "/name");
+  if (room_) return send_error(ErrorCode::already_in_room, "leave your room before joining another", msg.rid);
+  const auto code = core::normalize_room_code(body["code"].get<std::string>());
+  auto room = code ? ctx_.rooms.find(*code) : nullptr;
+  if (!room) return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
+  room_ = std::move(room);
+  name_ = name;
+  room_->join(shared_from_this(), player_id_, std::move(name), msg.rid);
+}
+
+void WsSession::list_rooms(const core::ClientMessage& msg) {
+  RoomFilter filter;
+  filter.game = msg.body.value("game", "");
+  if (msg.body.contains("has_space")) filter.has_space = msg.body["has_space"].get<bool>();
+  json rooms = json::array();
+  for (const auto& s : ctx_.rooms.list(filter))
+    rooms.push_back({{"code", s.code}, {"game", s.game}, {"players", s.players},
+                     {"max_players", s.max_players}, {"status", s.status}, {"created_at_ms", s.created_at_ms}});
+  enqueue(core::encode_message(ServerType::room_list, with_rid({{"rooms", std::move(rooms)}}, msg.rid)));
+}
+
+void WsSession::send_error(ErrorCode code, std::string_view message, const json& rid, std::string_view field) {
+  enqueue(core::encode_error(code, message, rid, field));
+}
+
+void WsSession::deliver(const core::SharedMessage& message) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), message] { self->enqueue(message); });
+}
+
+void WsSession::on_left_room(const Room* room) {
+  net::post(ws_.get_executor(), [self = shared_from_this(), room] {
+    if (self->room_.get() == room) self->room_.reset();
+  });
+}
+
+void WsSession::shutdown() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->begin_close({websocket::close_code::going_away, "server shutting down"}, /*flush=*/true,
+                      std::chrono::milliseconds(self->ctx_.config.shutdown_timeout_ms));
+  });
+}
+
+void WsSession::enqueue(const core::SharedMessage& message) {
+  if (closed_ || close_sent_ || !opened_) return;
+  if (!queue_.push(message)) {
+    ctx_.metrics.slow_consumer_closes.inc();
+    core::log_warn("slow_consumer", {{"player", player_id_}, {"queued_bytes", queue_.bytes()}});
+    return begin_close({static_cast<websocket::close_code>(4008), "slow consumer"}, /*flush=*/false, kSlowConsumerCloseDeadline);
+  }
+  const std::size_t bytes = queue_.back().bytes();
+  ctx_.metrics.message_out(message->type, bytes);
+  if (message->type == ServerType::error) ctx_.metrics.error(message->error);
+  ctx_.metrics.send_queue_bytes.add(static_cast<double>(bytes));
+  ctx_.metrics.send_queue_messages.add(1);
+  if (!writing_) do_write();
+}
+
+void WsSession::do_write() {
+  const auto& entry = queue_.front();
+  const auto tail = core::body_tail(entry.message->body);
+  const std::array<net::const_buffer, 2> buffers{net::buffer(entry.prefix), net::buffer(tail.data(), tail.size())};
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+}
+
+void WsSession::on_write(beast::error_code ec) {
+  writing_ = false;
+  if (!queue_.empty()) {
+    ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.front().bytes()));
+    ctx_.metrics.send_queue_messages.add(-1);
+    queue_.pop();
+  }
+  if (ec) {
+    if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", player_id_}, {"error", ec.message()}});
+    return on_closed();
+  }
+  if (!queue_.empty() && !closed_) return do_write();
+  if (close_pending_) do_close();
+}
+
+void WsSession::begin_close(websocket::close_reason reason, bool flush, std::chrono::milliseconds deadline) {
+  if (closed_ || close_pending_) return;
+  close_pending_ = true;
+  close_reason_ = reason;
+  if (!flush) drop_unsent();
+  close_deadline_.expires_after(deadline);
+  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_) return;
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);  // the peer would not read: cut it
+  });
+  if (!writing_ && queue_.empty()) do_close();
+}
+
+void WsSession::drop_unsent() {
+  // The entry being written stays: the pending write still reads its buffers.
+  const std::size_t keep = writing_ ? 1 : 0;
+  while (queue_.size() > keep) {
+    ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.back().bytes()));
+    ctx_.metrics.send_queue_messages.add(-1);
+    queue_.pop_back();
+  }
+}
+
+void WsSession::do_close() {
+  if (close_sent_ || closed_) return;
+  close_sent_ = true;
+  ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->on_closed(); });
+}
+
+void WsSession::on_closed() {
+  if (closed_) return;
+  closed_ = true;
+  close_deadline_.cancel();
+  if (room_) {
+    room_->leave(player_id_, nullptr, nullptr);
+    room_.reset();
+  }
+  drop_unsent();
+  if (opened_) {
+    ctx_.sessions.remove(this);
+    ctx_.metrics.connections.add(-1);
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+  core::log_debug("ws_closed", {{"session", session_id_}, {"player", player_id_}});
+}
+
+}  // namespace mtown::server
