@@ -1,0 +1,51 @@
+// Starts the real `mtown serve` binary on an ephemeral port in a temp dir, for
+// integration tests, and stops it (by its PID) when the test ends.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mtown::test {
+
+class TestServer {
+ public:
+  // Extra args go after `serve --port 0 --log-format json`. Throws if the server does not
+  // log "listening" within 10 s.
+  explicit TestServer(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& dir() const { return dir_; }
+  std::string log() const;  // everything the server wrote to stderr so far
+
+  // Sends `signal` and waits for exit; returns the exit code (128+sig if killed by one).
+  int stop(int signal = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_code_ = -1;
+  std::string dir_;
+  std::string log_path_;
+};
+
+// Runs `mtown ARGS` to completion (bounded), capturing output.
+struct CommandResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+CommandResult run_mtown(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+                        const std::string& cwd = {});
+
+std::string mtown_binary();
+std::string source_dir();
+
+}  // namespace mtown::test

@@ -1,0 +1,186 @@
+#include "ws_client.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http.hpp>
+
+#include "mtown/core/json_schema.hpp"
+#include "test_server.hpp"
+
+namespace mtown::test {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+const core::JsonSchema* server_schema(const std::string& type) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<core::JsonSchema>> cache;
+  std::lock_guard lock(mutex);
+  auto& slot = cache[type];
+  if (!slot) {
+    const auto path = std::filesystem::path(source_dir()) / "schemas/protocol/v1/server" / (type + ".json");
+    std::ifstream in(path);
+    if (!in) return nullptr;
+    slot = std::make_unique<core::JsonSchema>(json::parse(in));
+  }
+  return slot.get();
+}
+
+}  // namespace
+
+void check_server_message(const json& msg) {
+  if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string())
+    throw std::runtime_error("server message without a type: " + msg.dump());
+  const auto* schema = server_schema(msg["type"]);
+  if (!schema) throw std::runtime_error("server sent an undocumented type: " + msg.dump());
+  if (auto bad = schema->validate(msg))
+    throw std::runtime_error("server message breaks its schema at " + bad->pointer + " (" + bad->message + "): " + msg.dump());
+}
+
+HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(5));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
+}
+
+WsClient::WsClient(int port, Options options) {
+  ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
+  auto& tcp_layer = beast::get_lowest_layer(*ws_);
+  tcp_layer.expires_after(std::chrono::seconds(5));
+  tcp_layer.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  ws_->set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    if (!options.subprotocol.empty()) req.set(http::field::sec_websocket_protocol, options.subprotocol);
+  }));
+  websocket::response_type res;
+  ws_->handshake(res, "127.0.0.1:" + std::to_string(port), options.target);
+  tcp_layer.expires_never();
+  negotiated_ = std::string(res[http::field::sec_websocket_protocol]);
+  if (options.expect_welcome) {
+    welcome_ = expect("welcome");
+    player_id_ = welcome_["player_id"];
+  }
+}
+
+WsClient::~WsClient() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(*ws_).socket().close(ignored);
+}
+
+void WsClient::send_text(const std::string& text) {
+  ws_->text(true);
+  ws_->write(net::buffer(text));
+}
+
+void WsClient::send_binary(const std::string& data) {
+  ws_->binary(true);
+  ws_->write(net::buffer(data));
+}
+
+bool WsClient::read_one(std::chrono::milliseconds timeout, std::string& out, boost::system::error_code& ec) {
+  beast::flat_buffer buffer;
+  bool done = false;
+  ws_->async_read(buffer, [&](beast::error_code e, std::size_t) {
+    ec = e;
+    done = true;
+  });
+  ioc_.restart();
+  ioc_.run_for(timeout);
+  if (!done) {
+    // Cancel the read and let it finish; the stream is unusable for reads afterwards
+    // only if the cancel tore a frame, which a test then reports as a failure.
+    beast::get_lowest_layer(*ws_).socket().cancel();
+    ioc_.restart();
+    ioc_.run();
+    return false;
+  }
+  out = beast::buffers_to_string(buffer.data());
+  return true;
+}
+
+std::optional<json> WsClient::try_recv(std::chrono::milliseconds timeout) {
+  std::string text;
+  boost::system::error_code ec;
+  if (!read_one(timeout, text, ec)) return std::nullopt;
+  if (ec) throw std::runtime_error("connection ended: " + ec.message() + " (close code " +
+                                   std::to_string(ws_->reason().code) + ")");
+  auto msg = json::parse(text);
+  check_server_message(msg);
+  const auto seq = msg.at("seq").get<std::uint64_t>();
+  if (seq != last_seq_ + 1)
+    throw std::runtime_error("seq jumped from " + std::to_string(last_seq_) + " to " + std::to_string(seq));
+  last_seq_ = seq;
+  return msg;
+}
+
+json WsClient::recv(std::chrono::milliseconds timeout) {
+  auto msg = try_recv(timeout);
+  if (!msg) throw std::runtime_error("no message within " + std::to_string(timeout.count()) + " ms");
+  return *msg;
+}
+
+json WsClient::expect(const std::string& type, std::chrono::milliseconds timeout) {
+  auto msg = recv(timeout);
+  if (msg["type"] != type) throw std::runtime_error("expected " + type + ", got " + msg.dump());
+  return msg;
+}
+
+json WsClient::recv_until(const std::string& type, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("no " + type + " within the timeout");
+    auto msg = recv(left);
+    if (msg["type"] == type) return msg;
+  }
+}
+
+int WsClient::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) throw std::runtime_error("the server did not close the connection in time");
+    std::string text;
+    boost::system::error_code ec;
+    if (!read_one(left, text, ec)) continue;
+    if (!ec) continue;
+    if (ec == websocket::error::closed) {
+      close_reason_ = std::string(ws_->reason().reason.data(), ws_->reason().reason.size());
+      return ws_->reason().code;
+    }
+    return -1;
+  }
+}
+
+void WsClient::close() {
+  beast::error_code ignored;
+  ws_->close(websocket::close_code::normal, ignored);
+}
+
+void WsClient::drop() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(*ws_).socket().close(ignored);
+}
+
+}  // namespace mtown::test

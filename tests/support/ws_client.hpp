@@ -1,0 +1,82 @@
+// A blocking WebSocket client on Beast for integration tests. Every message it receives
+// is checked against the protocol: `seq` must be exactly last+1 and the message must
+// validate against schemas/protocol/v1/server/<type>.json. A violation throws.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+namespace mtown::test {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+struct HttpResult {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  json body_json() const { return json::parse(body); }
+};
+HttpResult http_request(int port, const std::string& method, const std::string& target,
+                        const std::string& body = {});
+inline HttpResult http_get(int port, const std::string& target) { return http_request(port, "GET", target); }
+
+// Throws std::runtime_error when a message breaks the protocol's schema.
+void check_server_message(const json& msg);
+
+class WsClient {
+ public:
+  struct Options {
+    std::string subprotocol = "mtown.v1.json";  // empty: offer none
+    std::string target = "/ws";
+    bool expect_welcome = true;  // read and check the welcome message on connect
+  };
+  explicit WsClient(int port) : WsClient(port, Options{}) {}
+  WsClient(int port, Options options);
+  ~WsClient();
+
+  void send(const json& msg) { send_text(msg.dump()); }
+  void send_text(const std::string& text);
+  void send_binary(const std::string& data);
+
+  // Next message; throws on timeout or close.
+  json recv(std::chrono::milliseconds timeout = 5s);
+  // Next message of `type`, failing if any other type arrives first.
+  json expect(const std::string& type, std::chrono::milliseconds timeout = 5s);
+  // Skips messages until one of `type` arrives.
+  json recv_until(const std::string& type, std::chrono::milliseconds timeout = 5s);
+  // nullopt when nothing arrives within timeout.
+  std::optional<json> try_recv(std::chrono::milliseconds timeout);
+
+  // Reads until the server closes; returns the close code (or -1 when the TCP
+  // connection ended without a close frame). Messages read meanwhile are discarded.
+  int wait_closed(std::chrono::milliseconds timeout = 5s);
+  std::string close_reason() const { return close_reason_; }
+  void close();  // normal close handshake
+  void drop();   // close the TCP socket without a close frame
+
+  const json& welcome() const { return welcome_; }
+  const std::string& player_id() const { return player_id_; }
+  std::uint64_t last_seq() const { return last_seq_; }
+  const std::string& negotiated_subprotocol() const { return negotiated_; }
+
+ private:
+  bool read_one(std::chrono::milliseconds timeout, std::string& out, boost::system::error_code& ec);
+
+  boost::asio::io_context ioc_;
+  std::unique_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> ws_;
+  json welcome_;
+  std::string player_id_;
+  std::string negotiated_;
+  std::string close_reason_;
+  std::uint64_t last_seq_ = 0;
+};
+
+}  // namespace mtown::test
