@@ -6,8 +6,12 @@
 #include <mutex>
 #include <stdexcept>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "mtown/core/json_schema.hpp"
 #include "test_server.hpp"
@@ -37,6 +41,11 @@ const core::JsonSchema* server_schema(const std::string& type) {
 
 }  // namespace
 
+struct WsClient::Impl {
+  net::io_context ioc;
+  websocket::stream<beast::tcp_stream> ws{ioc};
+};
+
 void check_server_message(const json& msg) {
   if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string())
     throw std::runtime_error("server message without a type: " + msg.dump());
@@ -64,8 +73,8 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
 }
 
-WsClient::WsClient(int port, Options options) {
-  ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
+WsClient::WsClient(int port, Options options) : impl_(std::make_unique<Impl>()) {
+  auto* ws_ = &impl_->ws;
   auto& tcp_layer = beast::get_lowest_layer(*ws_);
   tcp_layer.expires_after(std::chrono::seconds(5));
   tcp_layer.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
@@ -84,46 +93,62 @@ WsClient::WsClient(int port, Options options) {
 
 WsClient::~WsClient() {
   beast::error_code ignored;
-  beast::get_lowest_layer(*ws_).socket().close(ignored);
+  beast::get_lowest_layer(impl_->ws).socket().close(ignored);
 }
 
+int WsClient::native_socket() { return beast::get_lowest_layer(impl_->ws).socket().native_handle(); }
+
 void WsClient::send_text(const std::string& text) {
-  ws_->text(true);
-  ws_->write(net::buffer(text));
+  impl_->ws.text(true);
+  impl_->ws.write(net::buffer(text));
 }
 
 void WsClient::send_binary(const std::string& data) {
-  ws_->binary(true);
-  ws_->write(net::buffer(data));
+  impl_->ws.binary(true);
+  impl_->ws.write(net::buffer(data));
 }
 
-bool WsClient::read_one(std::chrono::milliseconds timeout, std::string& out, boost::system::error_code& ec) {
+WsClient::ReadResult WsClient::read_one(std::chrono::milliseconds timeout, std::string& out) {
+  auto& ws = impl_->ws;
   beast::flat_buffer buffer;
+  beast::error_code ec;
   bool done = false;
-  ws_->async_read(buffer, [&](beast::error_code e, std::size_t) {
+  ws.async_read(buffer, [&](beast::error_code e, std::size_t) {
     ec = e;
     done = true;
   });
-  ioc_.restart();
-  ioc_.run_for(timeout);
+  impl_->ioc.restart();
+  impl_->ioc.run_for(timeout);
   if (!done) {
-    // Cancel the read and let it finish; the stream is unusable for reads afterwards
-    // only if the cancel tore a frame, which a test then reports as a failure.
-    beast::get_lowest_layer(*ws_).socket().cancel();
-    ioc_.restart();
-    ioc_.run();
-    return false;
+    // Cancel the read and let it finish; a frame torn by the cancel fails the test later.
+    beast::get_lowest_layer(ws).socket().cancel();
+    impl_->ioc.restart();
+    impl_->ioc.run();
+    return ReadResult::timeout;
+  }
+  if (ec == websocket::error::closed) {
+    close_code_ = ws.reason().code;
+    close_reason_ = std::string(ws.reason().reason.data(), ws.reason().reason.size());
+    return ReadResult::closed;
+  }
+  if (ec) {
+    error_ = ec.message();
+    return ReadResult::failed;
   }
   out = beast::buffers_to_string(buffer.data());
-  return true;
+  return ReadResult::message;
 }
 
 std::optional<json> WsClient::try_recv(std::chrono::milliseconds timeout) {
   std::string text;
-  boost::system::error_code ec;
-  if (!read_one(timeout, text, ec)) return std::nullopt;
-  if (ec) throw std::runtime_error("connection ended: " + ec.message() + " (close code " +
-                                   std::to_string(ws_->reason().code) + ")");
+  switch (read_one(timeout, text)) {
+    case ReadResult::timeout: return std::nullopt;
+    case ReadResult::closed:
+      throw std::runtime_error("connection closed by the server with code " + std::to_string(close_code_) + " (" +
+                               close_reason_ + ")");
+    case ReadResult::failed: throw std::runtime_error("connection ended: " + error_);
+    case ReadResult::message: break;
+  }
   auto msg = json::parse(text);
   check_server_message(msg);
   const auto seq = msg.at("seq").get<std::uint64_t>();
@@ -161,26 +186,24 @@ int WsClient::wait_closed(std::chrono::milliseconds timeout) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) throw std::runtime_error("the server did not close the connection in time");
     std::string text;
-    boost::system::error_code ec;
-    if (!read_one(left, text, ec)) continue;
-    if (!ec) continue;
-    if (ec == websocket::error::closed) {
-      close_reason_ = std::string(ws_->reason().reason.data(), ws_->reason().reason.size());
-      return ws_->reason().code;
+    switch (read_one(left, text)) {
+      case ReadResult::closed: return close_code_;
+      case ReadResult::failed: return -1;
+      case ReadResult::timeout:
+      case ReadResult::message: break;
     }
-    return -1;
   }
 }
 
 void WsClient::close() {
   beast::error_code ignored;
-  ws_->close(websocket::close_code::normal, ignored);
+  impl_->ws.close(websocket::close_code::normal, ignored);
 }
 
 void WsClient::drop() {
   beast::error_code ignored;
-  beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(*ws_).socket().close(ignored);
+  beast::get_lowest_layer(impl_->ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(impl_->ws).socket().close(ignored);
 }
 
 }  // namespace mtown::test
