@@ -12,7 +12,7 @@ deps:
 	scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LAUNCHER)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(LAUNCHER)
 	cmake --build build -j$(JOBS)
 
 serve: build
@@ -20,12 +20,12 @@ serve: build
 
 test: deps build
 	tests/run-suite.sh build
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=address,undefined $(LAUNCHER)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=address,undefined -DMTOWN_BUILD_BENCH=OFF $(LAUNCHER)
 	cmake --build build-asan -j$(JOBS)
 	tests/run-suite.sh build-asan
 
 test-tsan: deps
-	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=thread $(LAUNCHER)
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=thread -DMTOWN_BUILD_BENCH=OFF $(LAUNCHER)
 	cmake --build build-tsan -j$(JOBS)
 	tests/run-suite.sh build-tsan -L threads
 
