@@ -1,8 +1,10 @@
 #include "mtown/core/protocol.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "mtown/core/embedded.hpp"
+#include "mtown/core/text.hpp"
 
 namespace mtown::core {
 namespace {
@@ -44,9 +46,13 @@ int json_depth(std::string_view text) {
 
 bool is_valid_rid(const json& rid) {
   if (rid.is_number_integer()) return true;
+  if (rid.is_number_float()) {  // the schema's "integer" admits whole floats such as 2.0
+    const double d = rid.get<double>();
+    return std::isfinite(d) && std::trunc(d) == d;
+  }
   if (!rid.is_string()) return false;
   const auto& s = rid.get_ref<const std::string&>();
-  return !s.empty() && s.size() <= 256;  // bytes; the schema counts characters (max 64)
+  return !s.empty() && utf8_length(s) <= 64;  // as the schemas say
 }
 
 }  // namespace
