@@ -14,7 +14,8 @@ using nlohmann::json;
 constexpr std::array<std::string_view, static_cast<std::size_t>(ErrorCode::count_)> kErrorNames{
     "BAD_JSON",       "BAD_MESSAGE", "UNKNOWN_TYPE", "UNSUPPORTED_FRAME",
     "UNKNOWN_GAME",   "ROOM_NOT_FOUND", "ROOM_FULL", "ROOM_CLOSED",
-    "ALREADY_IN_ROOM", "NOT_IN_ROOM", "SERVER_FULL", "INTERNAL"};
+    "ALREADY_IN_ROOM", "NOT_IN_ROOM", "SERVER_FULL", "INTERNAL",
+    "NOT_HOST",       "GAME_IN_PROGRESS", "GAME_NOT_STARTED", "WRONG_PHASE", "INVALID_INPUT", "NOT_A_PLAYER"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(ClientType::count_)> kClientTypes{
     "create_room", "join_room", "leave_room", "list_rooms", "chat", "ping"};

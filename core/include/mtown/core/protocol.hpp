@@ -17,6 +17,8 @@ namespace mtown::core {
 enum class ErrorCode {
   bad_json, bad_message, unknown_type, unsupported_frame, unknown_game, room_not_found,
   room_full, room_closed, already_in_room, not_in_room, server_full, internal,
+  // games
+  not_host, game_in_progress, game_not_started, wrong_phase, invalid_input, not_a_player,
   count_
 };
 std::string_view error_code_name(ErrorCode code);
