@@ -34,6 +34,12 @@ std::string type_name(ConfigType t) {
   return "?";
 }
 
+bool is_section(const std::string& name) {
+  for (const auto& k : serve_config_keys())
+    if (k.key.starts_with(name + ".")) return true;
+  return false;
+}
+
 std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -111,6 +117,8 @@ void Config::load_yaml_file(const std::string& path) {
         walk(v, key + ".");
       } else if (v.IsScalar()) {
         set(key, v.Scalar(), source);
+      } else if (v.IsNull() && is_section(key)) {
+        continue;  // a section whose keys are all commented out
       } else if (v.IsNull()) {
         set(key, "", source);
       } else {

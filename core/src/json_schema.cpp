@@ -1,6 +1,7 @@
 #include "mtown/core/json_schema.hpp"
 
 #include <array>
+#include <cmath>
 #include <stdexcept>
 
 #include "mtown/core/text.hpp"
@@ -22,9 +23,13 @@ bool has_type(const json& v, const std::string& t) {
   if (t == "boolean") return v.is_boolean();
   if (t == "null") return v.is_null();
   if (t == "number") return v.is_number();
-  if (t == "integer")
-    return v.is_number_integer() ||
-           (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
+  if (t == "integer") {
+    // A whole float counts (JSON Schema); no cast to an integer type, which is UB past its range.
+    if (v.is_number_integer()) return true;
+    if (!v.is_number_float()) return false;
+    const double d = v.get<double>();
+    return std::isfinite(d) && std::trunc(d) == d;
+  }
   return false;
 }
 
@@ -41,6 +46,10 @@ std::string list(const json& values) {
 }
 
 std::string number_text(const json& n) { return n.dump(); }
+
+std::string with_article(const std::string& type) {
+  return (type == "integer" || type == "object" || type == "array" ? "an " : "a ") + type;
+}
 
 }  // namespace
 
@@ -75,7 +84,7 @@ std::optional<SchemaViolation> JsonSchema::check(const json& s, const json& v, c
     if (t->is_string()) ok = has_type(v, t->get<std::string>());
     else
       for (const auto& one : *t) ok = ok || has_type(v, one.get<std::string>());
-    if (!ok) return fail("must be " + (t->is_string() ? "a " + t->get<std::string>() : "one of " + list(*t)));
+    if (!ok) return fail("must be " + (t->is_string() ? with_article(t->get<std::string>()) : "one of " + list(*t)));
   }
   if (const auto c = s.find("const"); c != s.end() && v != *c) return fail("must be " + c->dump());
   if (const auto e = s.find("enum"); e != s.end() && std::find(e->begin(), e->end(), v) == e->end())

@@ -110,9 +110,13 @@ Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
 Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
                                       std::vector<double> bounds, const Labels& labels) {
   std::lock_guard lock(mutex_);
-  auto& slot = family(name, help, "histogram").histograms[render_labels(labels)];
-  if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
-  return *slot;
+  auto& histograms = family(name, help, "histogram").histograms;
+  auto it = histograms.find(render_labels(labels));
+  // Build before inserting: a constructor that throws (unsorted bounds) must not leave a
+  // null slot behind for render() to dereference.
+  if (it == histograms.end())
+    it = histograms.emplace(render_labels(labels), std::make_unique<Histogram>(std::move(bounds))).first;
+  return *it->second;
 }
 
 void MetricsRegistry::on_collect(std::function<void()> fn) {

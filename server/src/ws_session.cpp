@@ -1,5 +1,7 @@
 #include "mtown/server/ws_session.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "mtown/core/games.hpp"
@@ -19,6 +21,7 @@ using nlohmann::json;
 constexpr std::size_t kNameMaxChars = 32;
 constexpr std::size_t kIdleReadBufferBytes = 4096;  // larger read buffers are released after use
 constexpr auto kSlowConsumerCloseDeadline = std::chrono::seconds(2);
+constexpr auto kOversizedCloseDeadline = std::chrono::seconds(2);
 
 json with_rid(json fields, const json& rid) {
   if (!rid.is_null()) fields["rid"] = rid;
@@ -54,7 +57,10 @@ void WsSession::run(http::request<http::string_body> request) {
     res.set(http::field::server, "mtown/" MTOWN_VERSION);
     if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
   }));
-  ws_.read_message_max(ctx_.config.max_frame_bytes);
+  // The frame limit is enforced in on_read, not by Beast: Beast's limit fails the connection
+  // and closes the socket with the rest of the message unread, so the peer often gets a
+  // reset instead of the 1009 close handshake.
+  ws_.read_message_max(0);
   ws_.auto_fragment(false);
   ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
 }
@@ -83,21 +89,31 @@ void WsSession::on_accept(beast::error_code ec) {
 }
 
 void WsSession::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+  // Never buffers more than one byte past the limit.
+  const std::size_t room = ctx_.config.max_frame_bytes + 1 - buffer_.size();
+  ws_.async_read_some(buffer_.prepare(std::min(room, kIdleReadBufferBytes)),
+                      beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
 }
 
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      ctx_.metrics.oversized_closes.inc();
-      core::log_info("ws_message_too_big", {{"player", player_id_}, {"limit", ctx_.config.max_frame_bytes}});
-    } else if (!is_expected_close(ec)) {
-      core::log_debug("ws_read_failed", {{"player", player_id_}, {"error", ec.message()}});
-    }
+    if (!is_expected_close(ec)) core::log_debug("ws_read_failed", {{"player", player_id_}, {"error", ec.message()}});
     return on_closed();
   }
+  buffer_.commit(bytes);
+  if (buffer_.size() > ctx_.config.max_frame_bytes) {
+    ctx_.metrics.oversized_closes.inc();
+    core::log_info("ws_message_too_big", {{"player", player_id_}, {"limit", ctx_.config.max_frame_bytes}});
+    buffer_.consume(buffer_.size());
+    // The close handshake reads and discards the rest of the message.
+    return begin_close({websocket::close_code::too_big, "message too big"}, /*flush=*/false, kOversizedCloseDeadline);
+  }
+  if (!ws_.is_message_done()) {
+    if (!close_pending_) do_read();
+    return;
+  }
   if (!ws_.got_text()) {
-    ctx_.metrics.message_in_invalid(bytes);
+    ctx_.metrics.message_in_invalid(buffer_.size());
     send_error(ErrorCode::unsupported_frame, "binary frames are not part of mtown.v1.json; send text", nullptr);
   } else {
     const auto data = buffer_.cdata();
@@ -131,9 +147,10 @@ void WsSession::handle(const core::ClientMessage& msg) {
       room_.reset();
       return;
     case ClientType::chat: {
-      if (!room_) return send_error(ErrorCode::not_in_room, "join a room to chat", msg.rid);
+      // The message is checked before the connection's state (protocol.md, order of errors).
       auto text = core::clean_text(body["text"].get<std::string>(), static_cast<std::size_t>(ctx_.config.chat_max_chars));
       if (text.empty()) return send_error(ErrorCode::bad_message, "text is empty once cleaned", msg.rid, "/text");
+      if (!room_) return send_error(ErrorCode::not_in_room, "join a room to chat", msg.rid);
       room_->chat(player_id_, std::move(text), shared_from_this(), msg.rid);
       return;
     }
@@ -151,11 +168,14 @@ void WsSession::create_room(const core::ClientMessage& msg) {
   if (name.empty()) return send_error(ErrorCode::bad_message, "name is empty once cleaned", msg.rid, "/name");
   if (room_) return send_error(ErrorCode::already_in_room, "leave your room before creating another", msg.rid);
   const int max_players = body.value("max_players", game->max_players);
-  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true));
+  // The creator's join is queued before the room starts: queued after, it could find the
+  // room already closed as empty when rooms.empty_grace_s is 0.
+  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), [&](const std::shared_ptr<Room>& room) {
+    room_ = room;
+    name_ = name;
+    room->join(shared_from_this(), player_id_, std::move(name), msg.rid);
+  });
   if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
-  room_ = created.room;
-  name_ = name;
-  room_->join(shared_from_this(), player_id_, std::move(name), msg.rid);
 }
 
 void WsSession::join_room(const core::ClientMessage& msg) {
@@ -204,7 +224,9 @@ void WsSession::shutdown() {
 }
 
 void WsSession::enqueue(const core::SharedMessage& message) {
-  if (closed_ || close_sent_ || !opened_) return;
+  // Nothing is queued once a close is decided: a slow consumer's dropped messages must not be
+  // followed by newer ones (a seq gap), nor counted as a slow consumer again.
+  if (closed_ || close_pending_ || !opened_) return;
   if (!queue_.push(message)) {
     ctx_.metrics.slow_consumer_closes.inc();
     core::log_warn("slow_consumer", {{"player", player_id_}, {"queued_bytes", queue_.bytes()}});

@@ -44,6 +44,23 @@ const core::JsonSchema* server_schema(const std::string& type) {
 struct WsClient::Impl {
   net::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
+  // One read stays pending across calls: cancelling a Beast read fails the stream, so a
+  // timed-out wait leaves the read running and the next call picks up its result.
+  bool reading = false;
+  bool done = false;
+  beast::error_code ec;
+  beast::flat_buffer buffer;
+
+  // Runs the io_context until `flag` or the timeout; true when `flag` became true.
+  bool run_until(const bool& flag, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    ioc.restart();
+    while (!flag && std::chrono::steady_clock::now() < deadline) {
+      ioc.run_one_until(deadline);
+      if (ioc.stopped()) ioc.restart();
+    }
+    return flag;
+  }
 };
 
 void check_server_message(const json& msg) {
@@ -109,33 +126,28 @@ void WsClient::send_binary(const std::string& data) {
 }
 
 WsClient::ReadResult WsClient::read_one(std::chrono::milliseconds timeout, std::string& out) {
-  auto& ws = impl_->ws;
-  beast::flat_buffer buffer;
-  beast::error_code ec;
-  bool done = false;
-  ws.async_read(buffer, [&](beast::error_code e, std::size_t) {
-    ec = e;
-    done = true;
-  });
-  impl_->ioc.restart();
-  impl_->ioc.run_for(timeout);
-  if (!done) {
-    // Cancel the read and let it finish; a frame torn by the cancel fails the test later.
-    beast::get_lowest_layer(ws).socket().cancel();
-    impl_->ioc.restart();
-    impl_->ioc.run();
-    return ReadResult::timeout;
+  auto& im = *impl_;
+  if (!im.reading) {
+    im.reading = true;
+    im.done = false;
+    im.buffer.clear();
+    im.ws.async_read(im.buffer, [&im](beast::error_code e, std::size_t) {
+      im.ec = e;
+      im.done = true;
+    });
   }
-  if (ec == websocket::error::closed) {
-    close_code_ = ws.reason().code;
-    close_reason_ = std::string(ws.reason().reason.data(), ws.reason().reason.size());
+  if (!im.run_until(im.done, timeout)) return ReadResult::timeout;
+  im.reading = false;
+  if (im.ec == websocket::error::closed) {
+    close_code_ = im.ws.reason().code;
+    close_reason_ = std::string(im.ws.reason().reason.data(), im.ws.reason().reason.size());
     return ReadResult::closed;
   }
-  if (ec) {
-    error_ = ec.message();
+  if (im.ec) {
+    error_ = im.ec.message();
     return ReadResult::failed;
   }
-  out = beast::buffers_to_string(buffer.data());
+  out = beast::buffers_to_string(im.buffer.data());
   return ReadResult::message;
 }
 
@@ -196,8 +208,10 @@ int WsClient::wait_closed(std::chrono::milliseconds timeout) {
 }
 
 void WsClient::close() {
-  beast::error_code ignored;
-  impl_->ws.close(websocket::close_code::normal, ignored);
+  // Asynchronous, so it can share the stream with a read left pending by a timeout.
+  bool closed = false;
+  impl_->ws.async_close(websocket::close_code::normal, [&closed](beast::error_code) { closed = true; });
+  impl_->run_until(closed, std::chrono::seconds(5));
 }
 
 void WsClient::drop() {
