@@ -11,7 +11,8 @@ namespace mtown::server {
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics)
     : ioc_(ioc), config_(config), metrics_(metrics) {}
 
-RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public) {
+RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
+                                           const std::function<void(const std::shared_ptr<Room>&)>& before_start) {
   std::shared_ptr<Room> room;
   {
     std::lock_guard lock(mutex_);
@@ -32,6 +33,7 @@ RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_p
   }
   metrics_.rooms(game.name).add(1);
   core::log_info("room_created", {{"room", room->code()}, {"game", game.name}, {"max_players", max_players}});
+  if (before_start) before_start(room);
   room->start();
   return {room, core::ErrorCode::internal};
 }

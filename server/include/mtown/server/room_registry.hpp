@@ -31,7 +31,10 @@ class RoomRegistry {
     std::shared_ptr<Room> room;  // null on error
     core::ErrorCode error = core::ErrorCode::internal;
   };
-  Created create(const core::GameInfo& game, int max_players, bool is_public);
+  // `before_start` (optional) runs before the room's timers start, so what it posts to the
+  // room (the creator's join) reaches the room's strand before the empty-room timer can fire.
+  Created create(const core::GameInfo& game, int max_players, bool is_public,
+                 const std::function<void(const std::shared_ptr<Room>&)>& before_start = {});
   std::shared_ptr<Room> find(const std::string& code) const;
   std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
   std::size_t size() const;
