@@ -15,14 +15,17 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(ErrorCode::count
     "BAD_JSON",       "BAD_MESSAGE", "UNKNOWN_TYPE", "UNSUPPORTED_FRAME",
     "UNKNOWN_GAME",   "ROOM_NOT_FOUND", "ROOM_FULL", "ROOM_CLOSED",
     "ALREADY_IN_ROOM", "NOT_IN_ROOM", "SERVER_FULL", "INTERNAL",
-    "NOT_HOST",       "GAME_IN_PROGRESS", "GAME_NOT_STARTED", "WRONG_PHASE", "INVALID_INPUT", "NOT_A_PLAYER"};
+    "NOT_HOST",       "GAME_IN_PROGRESS", "GAME_NOT_STARTED", "WRONG_PHASE", "INVALID_INPUT", "NOT_A_PLAYER",
+    "NOT_ENOUGH_PLAYERS", "RATE_LIMITED"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(ClientType::count_)> kClientTypes{
-    "create_room", "join_room", "leave_room", "list_rooms", "chat", "ping"};
+    "create_room", "join_room", "leave_room", "list_rooms", "chat", "ping",
+    "start_game",  "add_ai",    "input",      "restart_game"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(ServerType::count_)> kServerTypes{
     "welcome",      "room_joined", "room_left", "room_list",  "pong",        "player_joined",
-    "player_left",  "host_changed", "room_state", "chat",     "room_closed", "error"};
+    "player_left",  "host_changed", "room_state", "chat",     "room_closed", "error",
+    "game_started", "state",        "game_event", "game_over"};
 
 // Nesting depth of a JSON text, ignoring brackets inside strings. Checked before parsing
 // so a hostile 60 KB of "[[[[" costs a linear scan, not a deep tree.

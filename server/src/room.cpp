@@ -1,5 +1,7 @@
 #include "mtown/server/room.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "mtown/core/log.hpp"
@@ -23,11 +25,12 @@ json with_rid(json fields, const json& rid) {
 
 }  // namespace
 
-Room::Room(Executor strand, RoomSettings settings, OnClosed on_closed)
+Room::Room(Executor strand, RoomSettings settings, OnClosed on_closed, const RoomServices* services)
     : strand_(std::move(strand)),
       settings_(std::move(settings)),
       on_closed_(std::move(on_closed)),
       created_at_ms_(now_ms()),
+      services_(services),
       empty_timer_(strand_),
       ttl_timer_(strand_) {
   summary_ = {settings_.code, settings_.game, 0, settings_.max_players, settings_.is_public, "waiting", created_at_ms_};
@@ -90,6 +93,7 @@ void Room::do_join(const std::shared_ptr<RoomMember>& member, std::string player
     member->on_left_room(this);
   };
   if (closed_) return refuse(ErrorCode::room_closed, "the room has closed");
+  if (status_ != RoomStatus::waiting) return refuse(ErrorCode::game_in_progress, "the room's game has started");
   if (find_member(player_id) != members_.end()) return refuse(ErrorCode::already_in_room, "already in this room");
   if (static_cast<int>(members_.size()) >= settings_.max_players)
     return refuse(ErrorCode::room_full, "the room has " + std::to_string(settings_.max_players) + " players");
@@ -104,6 +108,9 @@ void Room::do_join(const std::shared_ptr<RoomMember>& member, std::string player
   broadcast(core::encode_message(ServerType::player_joined, {{"code", settings_.code}, {"player", player_json(joined)}}),
             joined.player_id);
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+  // Action games start as soon as every seat is taken; turn-based ones wait for the host.
+  if (settings_.game == "arena" && static_cast<int>(members_.size()) == settings_.max_players)
+    do_start_game(json::object(), nullptr, nullptr);
 }
 
 void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMember>& requester, const json& rid) {
@@ -112,26 +119,33 @@ void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMemb
     if (requester) requester->deliver(core::encode_error(ErrorCode::not_in_room, "you are not in this room", rid));
     return;
   }
-  const bool was_host = it == members_.begin();
+  const Member* old_host = host();
+  const bool was_host = old_host && old_host->player_id == player_id;
+  if (runner_ && status_ == RoomStatus::active) {
+    const auto& seats = runner_->setup().seats;
+    for (std::uint32_t seat = 0; seat < seats.size(); ++seat)
+      if (seats[seat].player_id == player_id) runner_->submit(seat, 0, core::leave_input_data());
+  }
   members_.erase(it);
   publish_summary();
   core::log_info("player_left", {{"room", settings_.code}, {"player", player_id}, {"players", members_.size()},
                                  {"reason", requester ? "left" : "disconnected"}});
   if (requester)
     requester->deliver(core::encode_message(ServerType::room_left, with_rid({{"code", settings_.code}}, rid)));
-  if (members_.empty()) return arm_empty_timer();
+  if (human_count() == 0) return arm_empty_timer();
 
   broadcast(core::encode_message(ServerType::player_left, {{"code", settings_.code},
                                                            {"player_id", player_id},
                                                            {"reason", requester ? "left" : "disconnected"}}));
   if (was_host)
-    broadcast(core::encode_message(ServerType::host_changed, {{"code", settings_.code}, {"host", members_.front().player_id}}));
+    broadcast(core::encode_message(ServerType::host_changed, {{"code", settings_.code}, {"host", host()->player_id}}));
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
 }
 
 void Room::do_close(RoomCloseReason reason) {
   if (closed_) return;
   closed_ = true;
+  if (runner_) runner_->stop();
   empty_timer_.cancel();
   ttl_timer_.cancel();
   if (!members_.empty() && reason != RoomCloseReason::empty)
@@ -154,7 +168,26 @@ void Room::broadcast(const core::SharedMessage& message, const std::string& exce
 }
 
 json Room::player_json(const Member& m) const {
-  return {{"id", m.player_id}, {"name", m.name}, {"is_host", &m == &members_.front()}, {"connected", true}, {"ai", false}};
+  return {{"id", m.player_id}, {"name", m.name}, {"is_host", &m == host()}, {"connected", true}, {"ai", m.ai}};
+}
+
+const Room::Member* Room::host() const {
+  for (const auto& m : members_)
+    if (!m.ai) return &m;
+  return nullptr;
+}
+
+std::size_t Room::human_count() const {
+  return static_cast<std::size_t>(std::count_if(members_.begin(), members_.end(), [](const Member& m) { return !m.ai; }));
+}
+
+std::string Room::status_name() const {
+  switch (status_) {
+    case RoomStatus::waiting: return "waiting";
+    case RoomStatus::active: return "active";
+    case RoomStatus::completed: return "completed";
+  }
+  return "waiting";
 }
 
 json Room::room_json() const {
@@ -164,8 +197,8 @@ json Room::room_json() const {
           {"game", settings_.game},
           {"max_players", settings_.max_players},
           {"public", settings_.is_public},
-          {"status", "waiting"},
-          {"host", members_.empty() ? "" : members_.front().player_id},
+          {"status", status_name()},
+          {"host", host() ? host()->player_id : ""},
           {"players", std::move(players)},
           {"created_at_ms", created_at_ms_},
           {"expires_at_ms", created_at_ms_ + std::chrono::milliseconds(settings_.ttl).count()}};
@@ -174,13 +207,13 @@ json Room::room_json() const {
 void Room::publish_summary() {
   std::lock_guard lock(summary_mutex_);
   summary_.players = static_cast<int>(members_.size());
-  summary_.status = closed_ ? "closed" : "waiting";
+  summary_.status = closed_ ? "closed" : status_name();
 }
 
 void Room::arm_empty_timer() {
   empty_timer_.expires_after(settings_.empty_grace);
   empty_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (auto room = weak.lock(); room && !ec && room->members_.empty()) room->do_close(RoomCloseReason::empty);
+    if (auto room = weak.lock(); room && !ec && room->human_count() == 0) room->do_close(RoomCloseReason::empty);
   });
 }
 

@@ -8,11 +8,13 @@
 
 namespace mtown::server {
 
-RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics)
-    : ioc_(ioc), config_(config), metrics_(metrics) {}
+RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
+                           const std::vector<games::Question>& questions)
+    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions} {}
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
-                                           const std::function<void(const std::shared_ptr<Room>&)>& before_start) {
+                                           const std::function<void(const std::shared_ptr<Room>&)>& before_start,
+                                           std::optional<core::AiDifficulty> ai_fill) {
   std::shared_ptr<Room> room;
   {
     std::lock_guard lock(mutex_);
@@ -26,9 +28,10 @@ RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_p
     }
     if (code.empty()) return {nullptr, core::ErrorCode::server_full};
     RoomSettings settings{code, std::string(game.name), max_players, is_public,
-                          std::chrono::seconds(config_.room_empty_grace_s), std::chrono::seconds(config_.room_ttl_s)};
+                          std::chrono::seconds(config_.room_empty_grace_s), std::chrono::seconds(config_.room_ttl_s),
+                          ai_fill};
     room = std::make_shared<Room>(net::make_strand(ioc_), std::move(settings),
-                                  [this](const Room& r) { remove(r); });
+                                  [this](const Room& r) { remove(r); }, &services_);
     rooms_.emplace(code, room);
   }
   metrics_.rooms(game.name).add(1);

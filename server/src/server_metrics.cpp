@@ -40,8 +40,6 @@ ServerMetrics::ServerMetrics()
       send_queue_bytes(registry_.gauge("mtown_send_queue_bytes", "Bytes waiting in all connections' send queues")),
       send_queue_messages(registry_.gauge("mtown_send_queue_messages",
                                           "Messages waiting in all connections' send queues")),
-      tick_duration(registry_.histogram("mtown_tick_duration_seconds", "Time spent in one room tick",
-                                        core::exponential_buckets(0.00001, 2, 14))),
       http_requests(registry_.counter("mtown_http_requests_total", "HTTP requests served")) {
   for (std::size_t i = 0; i < in_msgs_.size(); ++i) {
     const std::string type =
@@ -58,8 +56,16 @@ ServerMetrics::ServerMetrics()
     errors_[i] = &registry_.counter("mtown_errors_total", "Error messages sent, by code",
                                     {{"code", std::string(core::error_code_name(static_cast<core::ErrorCode>(i)))}});
   const auto games = core::game_catalog();
-  for (std::size_t i = 0; i < games.size() && i < rooms_.size(); ++i)
-    rooms_[i] = &registry_.gauge("mtown_rooms", "Open rooms by game", {{"game", std::string(games[i].name)}});
+  for (std::size_t i = 0; i < games.size() && i < rooms_.size(); ++i) {
+    const core::Labels game{{"game", std::string(games[i].name)}};
+    rooms_[i] = &registry_.gauge("mtown_rooms", "Open rooms by game", game);
+    tick_duration_[i] = &registry_.histogram("mtown_tick_duration_seconds",
+                                             "Time one game step takes, encode and fan-out included",
+                                             core::exponential_buckets(0.000005, 2, 16), game);
+    tick_overruns_[i] = &registry_.counter("mtown_tick_overruns_total",
+                                           "Ticks dropped because a room fell too far behind its schedule", game);
+    games_started_[i] = &registry_.counter("mtown_games_started_total", "Games started", game);
+  }
 
   auto& rss = registry_.gauge("process_resident_memory_bytes", "Resident memory size in bytes");
   auto& fds = registry_.gauge("process_open_fds", "Open file descriptors");
@@ -84,11 +90,16 @@ void ServerMetrics::message_out(core::ServerType type, std::size_t bytes) {
   out_bytes_[static_cast<std::size_t>(type)]->inc(bytes);
 }
 
-core::Gauge& ServerMetrics::rooms(std::string_view game) {
+std::size_t ServerMetrics::game_index(std::string_view game) const {
   const auto games = core::game_catalog();
   for (std::size_t i = 0; i < games.size() && i < rooms_.size(); ++i)
-    if (games[i].name == game) return *rooms_[i];
-  return *rooms_[0];
+    if (games[i].name == game) return i;
+  return 0;
 }
+
+core::Gauge& ServerMetrics::rooms(std::string_view game) { return *rooms_[game_index(game)]; }
+core::Histogram& ServerMetrics::tick_duration(std::string_view game) { return *tick_duration_[game_index(game)]; }
+core::Counter& ServerMetrics::tick_overruns(std::string_view game) { return *tick_overruns_[game_index(game)]; }
+core::Counter& ServerMetrics::games_started(std::string_view game) { return *games_started_[game_index(game)]; }
 
 }  // namespace mtown::server

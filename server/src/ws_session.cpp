@@ -156,6 +156,10 @@ void WsSession::handle(const core::ClientMessage& msg) {
     }
     case ClientType::ping:
       return enqueue(core::encode_message(ServerType::pong, with_rid({{"server_time_ms", now_ms()}}, msg.rid)));
+    case ClientType::start_game:
+    case ClientType::add_ai:
+    case ClientType::input:
+    case ClientType::restart_game: return game_request(msg);
     case ClientType::count_: break;
   }
 }
@@ -170,12 +174,31 @@ void WsSession::create_room(const core::ClientMessage& msg) {
   const int max_players = body.value("max_players", game->max_players);
   // The creator's join is queued before the room starts: queued after, it could find the
   // room already closed as empty when rooms.empty_grace_s is 0.
-  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), [&](const std::shared_ptr<Room>& room) {
+  std::optional<core::AiDifficulty> ai_fill;
+  if (body.contains("ai_fill")) ai_fill = core::parse_ai_difficulty(body["ai_fill"].get<std::string>());
+  const auto join_first = [&](const std::shared_ptr<Room>& room) {
     room_ = room;
     name_ = name;
     room->join(shared_from_this(), player_id_, std::move(name), msg.rid);
-  });
+  };
+  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), join_first, ai_fill);
   if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
+}
+
+void WsSession::game_request(const core::ClientMessage& msg) {
+  if (!room_) return send_error(ErrorCode::not_in_room, "join a room first", msg.rid);
+  const auto& body = msg.body;
+  switch (msg.type) {
+    case ClientType::start_game:
+      return room_->start_game(player_id_, body.value("options", json::object()), shared_from_this(), msg.rid);
+    case ClientType::add_ai:
+      return room_->add_ai(player_id_, *core::parse_ai_difficulty(body.value("difficulty", "medium")),
+                           shared_from_this(), msg.rid);
+    case ClientType::input:
+      return room_->input(player_id_, body.value("input_seq", std::uint64_t{0}), body["data"], shared_from_this(), msg.rid);
+    case ClientType::restart_game: return room_->restart_game(player_id_, shared_from_this(), msg.rid);
+    default: return;
+  }
 }
 
 void WsSession::join_room(const core::ClientMessage& msg) {

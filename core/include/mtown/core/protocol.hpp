@@ -19,11 +19,16 @@ enum class ErrorCode {
   room_full, room_closed, already_in_room, not_in_room, server_full, internal,
   // games
   not_host, game_in_progress, game_not_started, wrong_phase, invalid_input, not_a_player,
+  not_enough_players, rate_limited,
   count_
 };
 std::string_view error_code_name(ErrorCode code);
 
-enum class ClientType { create_room, join_room, leave_room, list_rooms, chat, ping, count_ };
+enum class ClientType {
+  create_room, join_room, leave_room, list_rooms, chat, ping,
+  start_game, add_ai, input, restart_game,
+  count_
+};
 std::string_view client_type_name(ClientType type);
 
 struct ClientMessage {
@@ -56,6 +61,7 @@ class ProtocolDecoder {
 enum class ServerType {
   welcome, room_joined, room_left, room_list, pong, player_joined, player_left, host_changed,
   room_state, chat, room_closed, error,
+  game_started, state, game_event, game_over,
   count_
 };
 std::string_view server_type_name(ServerType type);

@@ -14,7 +14,10 @@
 #include <boost/asio/strand.hpp>
 #include <nlohmann/json.hpp>
 
+#include "mtown/core/game.hpp"
 #include "mtown/core/protocol.hpp"
+#include "mtown/games/party.hpp"
+#include "mtown/server/game_runner.hpp"
 
 namespace mtown::server {
 
@@ -48,16 +51,24 @@ struct RoomSettings {
   bool is_public = true;
   std::chrono::seconds empty_grace{30};
   std::chrono::seconds ttl{14400};
+  std::optional<core::AiDifficulty> ai_fill;  // AI takes the empty seats at start
+};
+
+// What a room needs to run games; without it (unit tests of the lobby) games can't start.
+struct RoomServices {
+  ServerMetrics& metrics;
+  const std::vector<games::Question>& questions;
 };
 
 enum class RoomCloseReason { expired, empty, shutdown };
+enum class RoomStatus { waiting, active, completed };
 
-class Room : public std::enable_shared_from_this<Room> {
+class Room : public std::enable_shared_from_this<Room>, private GameHost {
  public:
   using Executor = net::strand<net::io_context::executor_type>;
   using OnClosed = std::function<void(const Room&)>;
 
-  Room(Executor strand, RoomSettings settings, OnClosed on_closed);
+  Room(Executor strand, RoomSettings settings, OnClosed on_closed, const RoomServices* services = nullptr);
 
   // Each call posts to the room's strand; replies and broadcasts go to members' deliver().
   void start();
@@ -68,6 +79,13 @@ class Room : public std::enable_shared_from_this<Room> {
   // `done` (optional) runs on the room's strand after the members have been told.
   void close(RoomCloseReason reason, std::function<void()> done = {});
 
+  // Games (room_game.cpp). Host-only requests answer NOT_HOST to anyone else.
+  void start_game(std::string player_id, nlohmann::json options, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
+  void add_ai(std::string player_id, core::AiDifficulty difficulty, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
+  void restart_game(std::string player_id, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
+  void input(std::string player_id, std::uint64_t input_seq, nlohmann::json data, std::shared_ptr<RoomMember> requester,
+             nlohmann::json rid);
+
   const std::string& code() const { return settings_.code; }
   const std::string& game() const { return settings_.game; }
   RoomSummary summary() const;  // any thread
@@ -76,14 +94,31 @@ class Room : public std::enable_shared_from_this<Room> {
   struct Member {
     std::string player_id;
     std::string name;
-    std::weak_ptr<RoomMember> sink;
+    std::weak_ptr<RoomMember> sink;  // empty for AI players
+    bool ai = false;
+    core::AiDifficulty difficulty = core::AiDifficulty::medium;
   };
+
+  // GameHost, called by the runner on this strand.
+  void broadcast(const core::SharedMessage& message) override { broadcast(message, {}); }
+  void send_to_seat(std::uint32_t seat, const core::SharedMessage& message) override;
+  void game_over(const nlohmann::json& result) override;
+
+  bool refuse_unless_host(const std::string& player_id, const std::shared_ptr<RoomMember>& requester,
+                          const nlohmann::json& rid);
+  void do_start_game(const nlohmann::json& options, const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
+  void do_add_ai(core::AiDifficulty difficulty);
+  void do_input(const std::string& player_id, std::uint64_t input_seq, nlohmann::json data,
+                const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
+  const Member* host() const;
+  std::size_t human_count() const;
+  std::string status_name() const;
 
   void do_join(const std::shared_ptr<RoomMember>& member, std::string player_id, std::string name,
                const nlohmann::json& rid);
   void do_leave(const std::string& player_id, const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
   void do_close(RoomCloseReason reason);
-  void broadcast(const core::SharedMessage& message, const std::string& except_player = {});
+  void broadcast(const core::SharedMessage& message, const std::string& except_player);
   nlohmann::json player_json(const Member& m) const;
   nlohmann::json room_json() const;
   void publish_summary();
@@ -94,7 +129,11 @@ class Room : public std::enable_shared_from_this<Room> {
   RoomSettings settings_;
   OnClosed on_closed_;
   std::int64_t created_at_ms_;
-  std::vector<Member> members_;  // join order; members_.front() is the host
+  std::vector<Member> members_;  // join order; the first human is the host
+  const RoomServices* services_;
+  RoomStatus status_ = RoomStatus::waiting;
+  std::shared_ptr<GameRunner> runner_;  // the current or last game
+  int ai_count_ = 0;
   bool closed_ = false;
   net::steady_timer empty_timer_;
   net::steady_timer ttl_timer_;

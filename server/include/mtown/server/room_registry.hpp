@@ -12,6 +12,7 @@
 #include "mtown/core/config.hpp"
 #include "mtown/core/games.hpp"
 #include "mtown/core/protocol.hpp"
+#include "mtown/games/registry.hpp"
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_metrics.hpp"
 
@@ -25,7 +26,8 @@ struct RoomFilter {
 
 class RoomRegistry {
  public:
-  RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics);
+  RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
+               const std::vector<games::Question>& questions = games::builtin_questions());
 
   struct Created {
     std::shared_ptr<Room> room;  // null on error
@@ -34,7 +36,8 @@ class RoomRegistry {
   // `before_start` (optional) runs before the room's timers start, so what it posts to the
   // room (the creator's join) reaches the room's strand before the empty-room timer can fire.
   Created create(const core::GameInfo& game, int max_players, bool is_public,
-                 const std::function<void(const std::shared_ptr<Room>&)>& before_start = {});
+                 const std::function<void(const std::shared_ptr<Room>&)>& before_start = {},
+                 std::optional<core::AiDifficulty> ai_fill = {});
   std::shared_ptr<Room> find(const std::string& code) const;
   std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
   std::size_t size() const;
@@ -48,6 +51,7 @@ class RoomRegistry {
   net::io_context& ioc_;
   const core::ServeConfig& config_;
   ServerMetrics& metrics_;
+  RoomServices services_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
   std::mt19937 rng_{std::random_device{}()};

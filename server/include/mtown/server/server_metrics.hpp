@@ -29,7 +29,9 @@ class ServerMetrics {
   core::Counter& oversized_closes;
   core::Gauge& send_queue_bytes;     // summed over every connection
   core::Gauge& send_queue_messages;
-  core::Histogram& tick_duration;     // seconds per room tick (fed by games with a tick)
+  core::Histogram& tick_duration(std::string_view game);  // seconds per game step
+  core::Counter& tick_overruns(std::string_view game);    // ticks skipped to catch up
+  core::Counter& games_started(std::string_view game);
   core::Counter& http_requests;
 
  private:
@@ -39,6 +41,10 @@ class ServerMetrics {
   std::array<core::Counter*, static_cast<std::size_t>(core::ServerType::count_)> out_bytes_{};
   std::array<core::Counter*, static_cast<std::size_t>(core::ErrorCode::count_)> errors_{};
   std::array<core::Gauge*, 2> rooms_{};
+  std::array<core::Histogram*, 2> tick_duration_{};
+  std::array<core::Counter*, 2> tick_overruns_{};
+  std::array<core::Counter*, 2> games_started_{};
+  std::size_t game_index(std::string_view game) const;
 };
 
 }  // namespace mtown::server

@@ -40,6 +40,7 @@ class WsSession : public RoomMember, public std::enable_shared_from_this<WsSessi
   void create_room(const core::ClientMessage& msg);
   void join_room(const core::ClientMessage& msg);
   void list_rooms(const core::ClientMessage& msg);
+  void game_request(const core::ClientMessage& msg);
   void send_error(core::ErrorCode code, std::string_view message, const nlohmann::json& rid,
                   std::string_view field = {});
   void enqueue(const core::SharedMessage& message);

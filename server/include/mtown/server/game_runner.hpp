@@ -1,0 +1,89 @@
+// Runs one game for a room, on the room's strand: queues inputs, steps the game (every
+// tick for fixed-rate games, on input and at deadlines for event-driven ones), encodes
+// each step's state message once and hands it to the room to broadcast. Never blocks.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <nlohmann/json.hpp>
+
+#include "mtown/core/game.hpp"
+#include "mtown/core/protocol.hpp"
+#include "mtown/server/server_metrics.hpp"
+
+namespace mtown::server {
+
+namespace net = boost::asio;
+
+// What the runner needs from its room. Called on the room's strand.
+class GameHost {
+ public:
+  virtual ~GameHost() = default;
+  virtual void broadcast(const core::SharedMessage& message) = 0;
+  virtual void send_to_seat(std::uint32_t seat, const core::SharedMessage& message) = 0;
+  virtual void game_over(const nlohmann::json& result) = 0;
+};
+
+struct GameSetup {
+  std::string code;     // the room's
+  std::string game;     // "arena", "party"
+  std::string game_id;  // unique per game
+  std::uint64_t seed = 0;
+  nlohmann::json options;  // complete (games::prepare_options)
+  std::vector<core::GameSeat> seats;
+};
+
+class GameRunner : public std::enable_shared_from_this<GameRunner> {
+ public:
+  using Executor = net::strand<net::io_context::executor_type>;
+  // Inputs one seat may queue for a single tick; more are refused with RATE_LIMITED.
+  static constexpr std::size_t kMaxInputsPerSeatPerTick = 16;
+  // A fixed-rate room this many ticks behind drops them rather than running them back to back.
+  static constexpr std::uint64_t kMaxCatchUpTicks = 5;
+
+  GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
+             ServerMetrics& metrics);
+
+  // All on the room's strand.
+  void start();  // broadcasts game_started and starts the clock
+  void stop();   // cancels timers; the game is abandoned
+  // `data` has passed Game::validate_input. Refusals go to the seat as errors.
+  void submit(std::uint32_t seat, std::uint64_t input_seq, nlohmann::json data);
+
+  const GameSetup& setup() const { return setup_; }
+  const core::Game& game() const { return *game_; }
+  bool finished() const { return finished_; }
+  core::Tick tick() const { return tick_; }
+  core::SharedMessage started_message() const;
+
+ private:
+  void schedule_tick();
+  void on_tick();
+  void schedule_deadline();
+  core::Tick now_tick() const;  // event-driven: ms since start, never going back
+  void run_step(core::Tick tick);
+  void publish(core::Tick tick, core::StepOutput& out);
+
+  Executor strand_;
+  GameSetup setup_;
+  std::unique_ptr<core::Game> game_;
+  GameHost& host_;
+  ServerMetrics& metrics_;
+  core::Rng rng_;
+  net::steady_timer timer_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point next_tick_at_;
+  std::chrono::nanoseconds period_{0};
+  core::Tick tick_ = 0;
+  std::vector<core::GameInput> pending_;
+  std::vector<std::size_t> pending_per_seat_;
+  bool finished_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace mtown::server

@@ -1,0 +1,166 @@
+#include "mtown/server/game_runner.hpp"
+
+#include "mtown/core/log.hpp"
+
+namespace mtown::server {
+namespace {
+
+using nlohmann::json;
+using std::chrono::steady_clock;
+
+json seats_json(const std::vector<core::GameSeat>& seats) {
+  json out = json::array();
+  for (std::size_t i = 0; i < seats.size(); ++i) {
+    json s{{"seat", i}, {"player_id", seats[i].player_id}, {"name", seats[i].name}, {"ai", seats[i].ai}};
+    if (seats[i].ai) s["difficulty"] = core::ai_difficulty_name(seats[i].difficulty);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// The options clients may see: the party's questions carry their answers, so they stay
+// on the server (and in recordings).
+json public_options(const json& options) {
+  json out = options;
+  out.erase("questions");
+  return out;
+}
+
+core::SharedMessage refusal_message(const core::InputRefusal& r) {
+  json msg{{"type", "error"}, {"code", core::error_code_name(r.code)}, {"message", r.message}, {"input_seq", r.input_seq}};
+  return std::make_shared<const core::OutboundMessage>(
+      core::OutboundMessage{core::ServerType::error, msg.dump(-1, ' ', false, json::error_handler_t::replace), r.code});
+}
+
+}  // namespace
+
+GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
+                       ServerMetrics& metrics)
+    : strand_(std::move(strand)),
+      setup_(std::move(setup)),
+      game_(std::move(game)),
+      host_(host),
+      metrics_(metrics),
+      rng_(setup_.seed),
+      timer_(strand_),
+      pending_per_seat_(setup_.seats.size(), 0) {}
+
+core::SharedMessage GameRunner::started_message() const {
+  return core::encode_message(core::ServerType::game_started,
+                              {{"code", setup_.code},
+                               {"game", setup_.game},
+                               {"game_id", setup_.game_id},
+                               {"tick_hz", game_->tick_hz()},
+                               {"seats", seats_json(setup_.seats)},
+                               {"options", public_options(setup_.options)},
+                               {"snapshot", game_->snapshot()}});
+}
+
+void GameRunner::start() {
+  game_->start(setup_.seats, rng_);
+  started_at_ = steady_clock::now();
+  metrics_.games_started(setup_.game).inc();
+  core::log_info("game_started", {{"room", setup_.code}, {"game", setup_.game}, {"game_id", setup_.game_id},
+                                  {"seats", setup_.seats.size()}, {"seed", setup_.seed}});
+  host_.broadcast(started_message());
+  if (game_->tick_hz() > 0) {
+    period_ = std::chrono::nanoseconds(1'000'000'000 / game_->tick_hz());
+    next_tick_at_ = started_at_ + period_;
+    schedule_tick();
+  } else {
+    schedule_deadline();
+  }
+}
+
+void GameRunner::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data) {
+  if (stopped_ || finished_ || seat >= setup_.seats.size()) return;
+  if (game_->tick_hz() > 0) {
+    if (pending_per_seat_[seat] >= kMaxInputsPerSeatPerTick) {
+      host_.send_to_seat(seat, refusal_message({seat, input_seq, core::ErrorCode::rate_limited,
+                                                "at most 16 inputs per tick; wait for the next state"}));
+      return;
+    }
+    ++pending_per_seat_[seat];
+    pending_.push_back({seat, input_seq, std::move(data)});
+    return;
+  }
+  pending_.push_back({seat, input_seq, std::move(data)});
+  run_step(now_tick());
+  schedule_deadline();
+}
+
+void GameRunner::schedule_tick() {
+  timer_.expires_at(next_tick_at_);
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec && !self->stopped_) self->on_tick();
+  });
+}
+
+void GameRunner::on_tick() {
+  const auto now = steady_clock::now();
+  // Late by more than a few periods (a stalled process, an overloaded core): drop the
+  // backlog instead of running it back to back, and count what was dropped.
+  const auto late = static_cast<std::uint64_t>((now - next_tick_at_) / period_);
+  if (late > kMaxCatchUpTicks) {
+    metrics_.tick_overruns(setup_.game).inc(late);
+    next_tick_at_ = now;
+  }
+  run_step(tick_ + 1);
+  if (finished_) return;
+  next_tick_at_ += period_;  // from the schedule, not from now: no drift
+  schedule_tick();
+}
+
+core::Tick GameRunner::now_tick() const {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - started_at_).count();
+  return std::max<core::Tick>(tick_, static_cast<core::Tick>(ms));
+}
+
+void GameRunner::schedule_deadline() {
+  if (finished_ || stopped_) return;
+  const auto deadline = game_->next_deadline();
+  if (!deadline) return;
+  timer_.expires_at(started_at_ + std::chrono::milliseconds(*deadline));
+  timer_.async_wait([self = shared_from_this(), d = *deadline](boost::system::error_code ec) {
+    if (ec || self->stopped_ || self->finished_) return;
+    self->run_step(std::max(self->now_tick(), d));
+    self->schedule_deadline();
+  });
+}
+
+void GameRunner::run_step(core::Tick tick) {
+  const auto t0 = steady_clock::now();
+  tick_ = tick;
+  std::vector<core::GameInput> inputs;
+  inputs.swap(pending_);
+  std::fill(pending_per_seat_.begin(), pending_per_seat_.end(), 0);
+  core::StepOutput out;
+  game_->step(tick, inputs, rng_, out);
+  publish(tick, out);
+  metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
+  if (game_->finished() && !finished_) {
+    finished_ = true;
+    timer_.cancel();
+    host_.game_over(game_->result());
+  }
+}
+
+void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
+  for (const auto& r : out.refusals) host_.send_to_seat(r.seat, refusal_message(r));
+  for (auto& [seat, event] : out.private_events)
+    host_.send_to_seat(seat, core::encode_message(core::ServerType::game_event,
+                                                  {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));
+  const bool fixed_rate = game_->tick_hz() > 0;
+  if (!fixed_rate && !out.state_changed && out.events.empty()) return;
+  json state{{"code", setup_.code}, {"tick", tick}, {"events", std::move(out.events)}};
+  if (fixed_rate) state["delta"] = game_->delta();
+  else state["snapshot"] = game_->snapshot();
+  host_.broadcast(core::encode_message(core::ServerType::state, std::move(state)));
+}
+
+}  // namespace mtown::server

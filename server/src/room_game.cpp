@@ -1,0 +1,166 @@
+// Room: starting, feeding and finishing its games. Same strand and invariants as room.cpp.
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "mtown/core/ids.hpp"
+#include "mtown/core/log.hpp"
+#include "mtown/games/registry.hpp"
+#include "mtown/server/room.hpp"
+
+namespace mtown::server {
+namespace {
+
+using core::ErrorCode;
+using core::ServerType;
+using nlohmann::json;
+
+std::uint64_t fresh_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+void reply_error(const std::shared_ptr<RoomMember>& to, ErrorCode code, std::string_view message, const json& rid,
+                 std::string_view field = {}) {
+  if (to) to->deliver(core::encode_error(code, message, rid, field));
+}
+
+}  // namespace
+
+void Room::start_game(std::string player_id, json options, std::shared_ptr<RoomMember> requester, json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), options = std::move(options),
+                      requester = std::move(requester), rid = std::move(rid)] {
+    if (self->refuse_unless_host(id, requester, rid)) return;
+    self->do_start_game(options, requester, rid);
+  });
+}
+
+void Room::add_ai(std::string player_id, core::AiDifficulty difficulty, std::shared_ptr<RoomMember> requester, json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), difficulty, requester = std::move(requester),
+                      rid = std::move(rid)] {
+    if (self->refuse_unless_host(id, requester, rid)) return;
+    if (self->status_ != RoomStatus::waiting)
+      return reply_error(requester, ErrorCode::game_in_progress, "AI players join before the game starts", rid);
+    if (static_cast<int>(self->members_.size()) >= self->settings_.max_players)
+      return reply_error(requester, ErrorCode::room_full, "no free seat for an AI player", rid);
+    self->do_add_ai(difficulty);
+  });
+}
+
+void Room::restart_game(std::string player_id, std::shared_ptr<RoomMember> requester, json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), requester = std::move(requester),
+                      rid = std::move(rid)] {
+    if (self->refuse_unless_host(id, requester, rid)) return;
+    if (self->status_ != RoomStatus::completed)
+      return reply_error(requester, self->status_ == RoomStatus::active ? ErrorCode::game_in_progress
+                                                                       : ErrorCode::game_not_started,
+                         "only a finished game can be restarted", rid);
+    self->status_ = RoomStatus::waiting;
+    self->publish_summary();
+    self->broadcast(core::encode_message(ServerType::room_state, {{"room", self->room_json()}}));
+  });
+}
+
+void Room::input(std::string player_id, std::uint64_t input_seq, json data, std::shared_ptr<RoomMember> requester,
+                 json rid) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), input_seq, data = std::move(data),
+                      requester = std::move(requester), rid = std::move(rid)]() mutable {
+    self->do_input(id, input_seq, std::move(data), requester, rid);
+  });
+}
+
+bool Room::refuse_unless_host(const std::string& player_id, const std::shared_ptr<RoomMember>& requester,
+                              const json& rid) {
+  if (find_member(player_id) == members_.end()) {
+    reply_error(requester, ErrorCode::not_in_room, "you are not in this room", rid);
+    return true;
+  }
+  const Member* h = host();
+  if (!h || h->player_id != player_id) {
+    reply_error(requester, ErrorCode::not_host, "only the host may do that", rid);
+    return true;
+  }
+  return false;
+}
+
+void Room::do_add_ai(core::AiDifficulty difficulty) {
+  ++ai_count_;
+  Member ai{core::random_id("ai_"),
+            "Robot " + std::to_string(ai_count_) + " (" + std::string(core::ai_difficulty_name(difficulty)) + ")",
+            {}, true, difficulty};
+  members_.push_back(std::move(ai));
+  publish_summary();
+  broadcast(core::encode_message(ServerType::player_joined, {{"code", settings_.code}, {"player", player_json(members_.back())}}));
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>& requester, const json& rid) {
+  if (status_ != RoomStatus::waiting)
+    return reply_error(requester, ErrorCode::game_in_progress,
+                       status_ == RoomStatus::active ? "the game is running" : "restart_game first", rid);
+  if (!services_) return reply_error(requester, ErrorCode::internal, "this room cannot run games", rid);
+  if (settings_.ai_fill)
+    while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
+  if (members_.size() < 2) return reply_error(requester, ErrorCode::not_enough_players, "a game needs 2 players; add_ai can fill seats", rid);
+
+  GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}};
+  for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
+  std::unique_ptr<core::Game> game;
+  try {
+    core::Rng setup_rng(setup.seed ^ 0x5EEDu);  // drawn apart from the game's own stream
+    setup.options = games::prepare_options(settings_.game, options, services_->questions, setup_rng);
+    game = games::create_game(settings_.game, setup.options);
+  } catch (const std::invalid_argument& e) {
+    return reply_error(requester, ErrorCode::bad_message, e.what(), rid, "/options");
+  }
+  status_ = RoomStatus::active;
+  publish_summary();
+  runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),
+                                         services_->metrics);
+  runner_->start();
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json data,
+                    const std::shared_ptr<RoomMember>& requester, const json& rid) {
+  const auto refuse = [&](ErrorCode code, std::string_view message) {
+    if (!requester) return;
+    json msg{{"code", core::error_code_name(code)}, {"message", message}, {"input_seq", input_seq}};
+    if (!rid.is_null()) msg["rid"] = rid;
+    msg["type"] = "error";
+    requester->deliver(std::make_shared<const core::OutboundMessage>(
+        core::OutboundMessage{ServerType::error, msg.dump(-1, ' ', false, json::error_handler_t::replace), code}));
+  };
+  if (find_member(player_id) == members_.end()) return refuse(ErrorCode::not_in_room, "you are not in this room");
+  if (status_ != RoomStatus::active || !runner_)
+    return refuse(ErrorCode::game_not_started, status_ == RoomStatus::completed ? "the game is over" : "the game has not started");
+  const auto& seats = runner_->setup().seats;
+  std::uint32_t seat = 0;
+  while (seat < seats.size() && seats[seat].player_id != player_id) ++seat;
+  if (seat == seats.size()) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
+  const auto& game = runner_->game();
+  if (auto bad = game.validate_input(data)) return refuse(bad->code, bad->message);
+  if (data.value("action", "") == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
+  if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
+    return refuse(ErrorCode::not_host, "only the host may do that");
+  runner_->submit(seat, input_seq, std::move(data));
+}
+
+void Room::send_to_seat(std::uint32_t seat, const core::SharedMessage& message) {
+  if (!runner_ || seat >= runner_->setup().seats.size()) return;
+  const auto it = find_member(runner_->setup().seats[seat].player_id);
+  if (it == members_.end()) return;
+  if (auto sink = it->sink.lock()) sink->deliver(message);
+}
+
+void Room::game_over(const json& result) {
+  status_ = RoomStatus::completed;
+  publish_summary();
+  core::log_info("game_over", {{"room", settings_.code}, {"game_id", runner_->setup().game_id}, {"winner", result.value("winner", json())}});
+  broadcast(core::encode_message(ServerType::game_over, {{"code", settings_.code},
+                                                         {"game_id", runner_->setup().game_id},
+                                                         {"tick", runner_->tick()},
+                                                         {"result", result}}));
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+}  // namespace mtown::server
