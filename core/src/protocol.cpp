@@ -1,7 +1,9 @@
 #include "mtown/core/protocol.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "mtown/core/embedded.hpp"
 #include "mtown/core/text.hpp"
@@ -48,6 +50,56 @@ int json_depth(std::string_view text) {
   return max_depth;
 }
 
+// Nesting depth of one MessagePack value that spans all of `b`; -1 when malformed.
+// Iterative, so a hostile document cannot exhaust the stack before it is rejected.
+int msgpack_depth(std::string_view b) {
+  std::vector<std::uint64_t> open;  // items still expected by each open container
+  int max_depth = 0;
+  std::size_t i = 0;
+  const auto need = [&](std::size_t n) { return i + n <= b.size(); };
+  const auto be = [&](std::size_t at, int bytes) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < bytes; ++k) v = (v << 8) | static_cast<unsigned char>(b[at + k]);
+    return v;
+  };
+  do {
+    if (!need(1)) return -1;
+    const auto t = static_cast<unsigned char>(b[i]);
+    std::uint64_t skip = 0, children = 0;
+    bool container = false;
+    if (t <= 0x7F || t >= 0xE0 || t == 0xC0 || t == 0xC2 || t == 0xC3) skip = 1;
+    else if ((t & 0xF0) == 0x80) container = true, children = 2u * (t & 0x0F), skip = 1;
+    else if ((t & 0xF0) == 0x90) container = true, children = t & 0x0F, skip = 1;
+    else if ((t & 0xE0) == 0xA0) skip = 1 + (t & 0x1F);
+    else if (t == 0xC4 || t == 0xD9) { if (!need(2)) return -1; skip = 2 + be(i + 1, 1); }
+    else if (t == 0xC5 || t == 0xDA) { if (!need(3)) return -1; skip = 3 + be(i + 1, 2); }
+    else if (t == 0xC6 || t == 0xDB) { if (!need(5)) return -1; skip = 5 + be(i + 1, 4); }
+    else if (t == 0xC7) { if (!need(2)) return -1; skip = 3 + be(i + 1, 1); }
+    else if (t == 0xC8) { if (!need(3)) return -1; skip = 4 + be(i + 1, 2); }
+    else if (t == 0xC9) { if (!need(5)) return -1; skip = 6 + be(i + 1, 4); }
+    else if (t == 0xCA || t == 0xCE || t == 0xD2) skip = 5;
+    else if (t == 0xCB || t == 0xCF || t == 0xD3) skip = 9;
+    else if (t == 0xCC || t == 0xD0) skip = 2;
+    else if (t == 0xCD || t == 0xD1) skip = 3;
+    else if (t >= 0xD4 && t <= 0xD8) skip = 2 + (std::uint64_t{1} << (t - 0xD4));
+    else if (t == 0xDC || t == 0xDE) { if (!need(3)) return -1; container = true, skip = 3, children = be(i + 1, 2) * (t == 0xDE ? 2 : 1); }
+    else if (t == 0xDD || t == 0xDF) { if (!need(5)) return -1; container = true, skip = 5, children = be(i + 1, 4) * (t == 0xDF ? 2 : 1); }
+    else return -1;  // 0xC1 is never used
+    if (skip > b.size() - i) return -1;
+    i += skip;
+    if (!open.empty()) --open.back();
+    if (container && children > 0) {
+      if (children > b.size() - i) return -1;  // each child takes at least one byte
+      open.push_back(children);
+      max_depth = std::max(max_depth, static_cast<int>(open.size()));
+    } else if (container) {
+      max_depth = std::max(max_depth, static_cast<int>(open.size()) + 1);
+    }
+    while (!open.empty() && open.back() == 0) open.pop_back();
+  } while (!open.empty());
+  return i == b.size() ? max_depth : -1;
+}
+
 bool is_valid_rid(const json& rid) {
   if (rid.is_number_integer()) return true;
   if (rid.is_number_float()) {  // the schema's "integer" admits whole floats such as 2.0
@@ -80,8 +132,21 @@ DecodeResult ProtocolDecoder::decode(std::string_view text) const {
     return DecodeError{ErrorCode::bad_json, "JSON nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return DecodeError{ErrorCode::bad_json, "not valid JSON", "", nullptr};
-  if (!doc.is_object()) return DecodeError{ErrorCode::bad_json, "a message must be a JSON object", "", nullptr};
+  return validate(std::move(doc));
+}
 
+DecodeResult ProtocolDecoder::decode_msgpack(std::string_view bytes) const {
+  const int depth = msgpack_depth(bytes);
+  if (depth < 0) return DecodeError{ErrorCode::bad_json, "not valid MessagePack", "", nullptr};
+  if (depth > kMaxJsonDepth)
+    return DecodeError{ErrorCode::bad_json, "MessagePack nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
+  json doc = json::from_msgpack(bytes, /*strict=*/true, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return DecodeError{ErrorCode::bad_json, "not valid MessagePack", "", nullptr};
+  return validate(std::move(doc));
+}
+
+DecodeResult ProtocolDecoder::validate(json doc) const {
+  if (!doc.is_object()) return DecodeError{ErrorCode::bad_json, "a message must be an object", "", nullptr};
   json rid = nullptr;
   if (const auto it = doc.find("rid"); it != doc.end() && is_valid_rid(*it)) rid = *it;
   const auto type_it = doc.find("type");
@@ -101,20 +166,62 @@ DecodeResult ProtocolDecoder::decode(std::string_view text) const {
 
 std::string_view server_type_name(ServerType type) { return kServerTypes.at(static_cast<std::size_t>(type)); }
 
+SharedMessage make_message(ServerType type, const json& msg, ErrorCode code) {
+  return std::make_shared<const OutboundMessage>(type, msg.dump(-1, ' ', false, json::error_handler_t::replace), code);
+}
+
 SharedMessage encode_message(ServerType type, json fields) {
   if (!fields.is_object()) throw std::invalid_argument("message fields must be an object");
   fields["type"] = server_type_name(type);
-  return std::make_shared<const OutboundMessage>(
-      OutboundMessage{type, fields.dump(-1, ' ', false, json::error_handler_t::replace)});
+  return make_message(type, fields);
 }
 
-SharedMessage encode_error(ErrorCode code, std::string_view message, const json& rid, std::string_view field) {
-  json msg{{"code", error_code_name(code)}, {"message", message}};
+SharedMessage encode_error(ErrorCode code, std::string_view message, const json& rid, std::string_view field,
+                           std::optional<std::uint64_t> input_seq) {
+  json msg{{"type", "error"}, {"code", error_code_name(code)}, {"message", message}};
   if (!rid.is_null()) msg["rid"] = rid;
   if (!field.empty()) msg["field"] = field;
-  msg["type"] = "error";
-  return std::make_shared<const OutboundMessage>(
-      OutboundMessage{ServerType::error, msg.dump(-1, ' ', false, json::error_handler_t::replace), code});
+  if (input_seq) msg["input_seq"] = *input_seq;
+  return make_message(ServerType::error, msg, code);
+}
+
+const MsgpackBody& OutboundMessage::msgpack() const {
+  std::call_once(msgpack_once_, [this] {
+    const json doc = json::parse(body);
+    json::to_msgpack(doc, msgpack_.bytes);
+    const auto b0 = static_cast<unsigned char>(msgpack_.bytes[0]);
+    const auto byte = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(msgpack_.bytes[i])); };
+    if ((b0 & 0xF0) == 0x80) {
+      msgpack_.header_len = 1, msgpack_.entries = b0 & 0x0F;
+    } else if (b0 == 0xDE) {
+      msgpack_.header_len = 3, msgpack_.entries = (byte(1) << 8) | byte(2);
+    } else {  // 0xDF: more than 65535 fields never happens in this protocol
+      msgpack_.header_len = 5, msgpack_.entries = (byte(1) << 24) | (byte(2) << 16) | (byte(3) << 8) | byte(4);
+    }
+  });
+  return msgpack_;
+}
+
+std::string msgpack_seq_prefix(std::uint64_t seq, std::size_t entries) {
+  std::string out;
+  const std::size_t n = entries + 1;
+  if (n <= 15) {
+    out += static_cast<char>(0x80 | n);
+  } else {
+    out += static_cast<char>(0xDE);
+    out += static_cast<char>(n >> 8);
+    out += static_cast<char>(n & 0xFF);
+  }
+  out += "\xA3seq";
+  const auto be = [&out](std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
+  };
+  if (seq < 128) out += static_cast<char>(seq);
+  else if (seq <= 0xFF) out += static_cast<char>(0xCC), be(seq, 1);
+  else if (seq <= 0xFFFF) out += static_cast<char>(0xCD), be(seq, 2);
+  else if (seq <= 0xFFFFFFFFull) out += static_cast<char>(0xCE), be(seq, 4);
+  else out += static_cast<char>(0xCF), be(seq, 8);
+  return out;
 }
 
 std::string seq_prefix(std::uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + ","; }

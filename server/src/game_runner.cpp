@@ -27,9 +27,7 @@ json public_options(const json& options) {
 }
 
 core::SharedMessage refusal_message(const core::InputRefusal& r) {
-  json msg{{"type", "error"}, {"code", core::error_code_name(r.code)}, {"message", r.message}, {"input_seq", r.input_seq}};
-  return std::make_shared<const core::OutboundMessage>(
-      core::OutboundMessage{core::ServerType::error, msg.dump(-1, ' ', false, json::error_handler_t::replace), r.code});
+  return core::encode_error(r.code, r.message, nullptr, {}, r.input_seq);
 }
 
 }  // namespace

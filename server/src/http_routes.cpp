@@ -109,7 +109,7 @@ HttpResponse route_http(const HttpRequest& req, ServerContext& ctx) {
     for (const auto& g : core::game_catalog()) games.push_back(g.name);
     return respond_json(req, http::status::ok,
                         {{"name", "mtown"}, {"version", MTOWN_VERSION}, {"websocket", "/ws"},
-                         {"subprotocols", {"mtown.v1.json"}}, {"games", games},
+                         {"subprotocols", {"mtown.v1.json", "mtown.v1.msgpack"}}, {"games", games},
                          {"endpoints", {"/health/live", "/health/ready", "/metrics", "/api/rooms"}}});
   }
   return json_error(req, http::status::not_found, "NOT_FOUND", "no route for " + std::string(path));

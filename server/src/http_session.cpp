@@ -12,7 +12,8 @@ namespace {
 constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::uint64_t kMaxBodyBytes = 64 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
-constexpr std::string_view kSubprotocol = "mtown.v1.json";
+constexpr std::string_view kJsonSubprotocol = "mtown.v1.json";
+constexpr std::string_view kMsgpackSubprotocol = "mtown.v1.msgpack";
 
 // The subprotocol to answer with: "" when none was offered, nullopt when none we speak was.
 std::optional<std::string> choose_subprotocol(std::string_view offered) {
@@ -22,7 +23,8 @@ std::optional<std::string> choose_subprotocol(std::string_view offered) {
     auto token = offered.substr(0, comma);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-    if (token == kSubprotocol) return std::string(kSubprotocol);
+    // The client's order is its preference (RFC 6455).
+    if (token == kJsonSubprotocol || token == kMsgpackSubprotocol) return std::string(token);
     offered = comma == std::string_view::npos ? "" : offered.substr(comma + 1);
   }
   return std::nullopt;
@@ -69,7 +71,7 @@ void HttpSession::upgrade() {
   if (!proto) {
     ctx_.metrics.connections_refused.inc();
     return send(json_error(req, http::status::bad_request, "UNSUPPORTED_SUBPROTOCOL",
-                           "this server speaks mtown.v1.json"), true);
+                           "this server speaks mtown.v1.json and mtown.v1.msgpack"), true);
   }
   if (ctx_.shutting_down) {
     ctx_.metrics.connections_refused.inc();

@@ -3,7 +3,16 @@
 namespace mtown::server {
 
 bool OutboundQueue::push(core::SharedMessage message) {
-  Entry entry{core::seq_prefix(next_seq_), std::move(message)};
+  Entry entry;
+  if (encoding_ == Encoding::json) {
+    entry.prefix = core::seq_prefix(next_seq_);
+    entry.tail = core::body_tail(message->body);
+  } else {
+    const auto& packed = message->msgpack();
+    entry.prefix = core::msgpack_seq_prefix(next_seq_, packed.entries);
+    entry.tail = std::string_view(packed.bytes).substr(packed.header_len);
+  }
+  entry.message = std::move(message);
   const std::size_t n = entry.bytes();
   // An empty queue always takes one message, so a single large message can still go out.
   if (!entries_.empty() && bytes_ + n > max_bytes_) return false;

@@ -123,12 +123,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
 void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json data,
                     const std::shared_ptr<RoomMember>& requester, const json& rid) {
   const auto refuse = [&](ErrorCode code, std::string_view message) {
-    if (!requester) return;
-    json msg{{"code", core::error_code_name(code)}, {"message", message}, {"input_seq", input_seq}};
-    if (!rid.is_null()) msg["rid"] = rid;
-    msg["type"] = "error";
-    requester->deliver(std::make_shared<const core::OutboundMessage>(
-        core::OutboundMessage{ServerType::error, msg.dump(-1, ' ', false, json::error_handler_t::replace), code}));
+    if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
   };
   if (find_member(player_id) == members_.end()) return refuse(ErrorCode::not_in_room, "you are not in this room");
   if (status_ != RoomStatus::active || !runner_)

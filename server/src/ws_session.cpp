@@ -44,7 +44,8 @@ WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string
     : ws_(std::move(stream)),
       ctx_(ctx),
       subprotocol_(std::move(subprotocol)),
-      queue_(ctx.config.write_queue_max_bytes),
+      queue_(ctx.config.write_queue_max_bytes,
+             subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
       session_id_(core::random_id("s_")),
       player_id_(core::random_id("p_")) {}
@@ -80,7 +81,7 @@ void WsSession::on_accept(beast::error_code ec) {
       {{"session_id", session_id_},
        {"player_id", player_id_},
        {"server", "mtown " MTOWN_VERSION},
-       {"protocol", "mtown.v1.json"},
+       {"protocol", queue_.encoding() == Encoding::msgpack ? "mtown.v1.msgpack" : "mtown.v1.json"},
        {"limits", {{"max_frame_bytes", ctx_.config.max_frame_bytes},
                    {"chat_max_chars", ctx_.config.chat_max_chars},
                    {"name_max_chars", kNameMaxChars}}}}));
@@ -112,20 +113,22 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
     if (!close_pending_) do_read();
     return;
   }
-  if (!ws_.got_text()) {
+  const bool binary = queue_.encoding() == Encoding::msgpack;
+  if (ws_.got_text() == binary) {
     ctx_.metrics.message_in_invalid(buffer_.size());
-    send_error(ErrorCode::unsupported_frame, "binary frames are not part of mtown.v1.json; send text", nullptr);
+    send_error(ErrorCode::unsupported_frame,
+               binary ? "mtown.v1.msgpack takes binary frames" : "mtown.v1.json takes text frames", nullptr);
   } else {
     const auto data = buffer_.cdata();
-    handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    handle_frame(std::string_view(static_cast<const char*>(data.data()), data.size()));
   }
   buffer_.consume(buffer_.size());
   if (buffer_.capacity() > kIdleReadBufferBytes) buffer_.shrink_to_fit();
   if (!close_pending_) do_read();
 }
 
-void WsSession::handle_text(std::string_view text) {
-  auto result = ctx_.decoder.decode(text);
+void WsSession::handle_frame(std::string_view text) {
+  auto result = queue_.encoding() == Encoding::msgpack ? ctx_.decoder.decode_msgpack(text) : ctx_.decoder.decode(text);
   if (auto* bad = std::get_if<core::DecodeError>(&result)) {
     ctx_.metrics.message_in_invalid(text.size());
     return send_error(bad->code, bad->message, bad->rid, bad->field);
@@ -265,10 +268,9 @@ void WsSession::enqueue(const core::SharedMessage& message) {
 
 void WsSession::do_write() {
   const auto& entry = queue_.front();
-  const auto tail = core::body_tail(entry.message->body);
-  const std::array<net::const_buffer, 2> buffers{net::buffer(entry.prefix), net::buffer(tail.data(), tail.size())};
+  const std::array<net::const_buffer, 2> buffers{net::buffer(entry.prefix), net::buffer(entry.tail.data(), entry.tail.size())};
   writing_ = true;
-  ws_.text(true);
+  ws_.binary(queue_.encoding() == Encoding::msgpack);
   ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 

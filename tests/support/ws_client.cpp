@@ -48,6 +48,7 @@ struct WsClient::Impl {
   // timed-out wait leaves the read running and the next call picks up its result.
   bool reading = false;
   bool done = false;
+  bool text = true;  // the frame's kind, for the last completed read
   beast::error_code ec;
   beast::flat_buffer buffer;
 
@@ -115,6 +116,13 @@ WsClient::~WsClient() {
 
 int WsClient::native_socket() { return beast::get_lowest_layer(impl_->ws).socket().native_handle(); }
 
+void WsClient::send(const json& msg) {
+  if (!msgpack()) return send_text(msg.dump());
+  std::string packed;
+  json::to_msgpack(msg, packed);
+  send_binary(packed);
+}
+
 void WsClient::send_text(const std::string& text) {
   impl_->ws.text(true);
   impl_->ws.write(net::buffer(text));
@@ -134,6 +142,7 @@ WsClient::ReadResult WsClient::read_one(std::chrono::milliseconds timeout, std::
     im.ws.async_read(im.buffer, [&im](beast::error_code e, std::size_t) {
       im.ec = e;
       im.done = true;
+      im.text = im.ws.got_text();
     });
   }
   if (!im.run_until(im.done, timeout)) return ReadResult::timeout;
@@ -161,7 +170,9 @@ std::optional<json> WsClient::try_recv(std::chrono::milliseconds timeout) {
     case ReadResult::failed: throw std::runtime_error("connection ended: " + error_);
     case ReadResult::message: break;
   }
-  auto msg = json::parse(text);
+  if (impl_->text == msgpack())
+    throw std::runtime_error(std::string("server sent a ") + (impl_->text ? "text" : "binary") + " frame on " + negotiated_);
+  auto msg = msgpack() ? json::from_msgpack(text) : json::parse(text);
   check_server_message(msg);
   const auto seq = msg.at("seq").get<std::uint64_t>();
   if (seq != last_seq_ + 1)

@@ -30,6 +30,7 @@ void check_server_message(const json& msg);
 class WsClient {
  public:
   struct Options {
+    // "mtown.v1.msgpack" makes send() and recv() use MessagePack binary frames.
     std::string subprotocol = "mtown.v1.json";  // empty: offer none
     std::string target = "/ws";
     bool expect_welcome = true;  // read and check the welcome message on connect
@@ -38,7 +39,7 @@ class WsClient {
   WsClient(int port, Options options);
   ~WsClient();
 
-  void send(const json& msg) { send_text(msg.dump()); }
+  void send(const json& msg);  // in the connection's encoding
   void send_text(const std::string& text);
   void send_binary(const std::string& data);
 
@@ -63,6 +64,7 @@ class WsClient {
   const std::string& player_id() const { return player_id_; }
   std::uint64_t last_seq() const { return last_seq_; }
   const std::string& negotiated_subprotocol() const { return negotiated_; }
+  bool msgpack() const { return negotiated_ == "mtown.v1.msgpack"; }
 
  private:
   struct Impl;  // Beast stays out of this header: test files compile much faster

@@ -4,6 +4,8 @@
 #pragma once
 #include <array>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -52,9 +54,11 @@ inline constexpr int kMaxJsonDepth = 16;
 class ProtocolDecoder {
  public:
   ProtocolDecoder();  // compiles the embedded schemas; throws if one is unusable
-  DecodeResult decode(std::string_view text) const;
+  DecodeResult decode(std::string_view text) const;           // mtown.v1.json text frame
+  DecodeResult decode_msgpack(std::string_view bytes) const;  // mtown.v1.msgpack binary frame
 
  private:
+  DecodeResult validate(nlohmann::json doc) const;
   std::array<std::unique_ptr<JsonSchema>, static_cast<std::size_t>(ClientType::count_)> schemas_;
 };
 
@@ -66,23 +70,46 @@ enum class ServerType {
 };
 std::string_view server_type_name(ServerType type);
 
+// A MessagePack map without `seq`; writers send a new map header (one more entry), then
+// "seq", then the entries (bytes after header_len).
+struct MsgpackBody {
+  std::string bytes;
+  std::size_t header_len = 0;
+  std::size_t entries = 0;
+};
+
 // A serialized server message without `seq`: `{"type":...}`. Immutable; one instance is
-// shared by every recipient of a broadcast.
-struct OutboundMessage {
-  ServerType type;
-  std::string body;
-  ErrorCode error = ErrorCode::count_;  // set on type == error, for metrics
+// shared by every recipient of a broadcast, whatever their encoding.
+class OutboundMessage {
+ public:
+  OutboundMessage(ServerType t, std::string json_body, ErrorCode code = ErrorCode::count_)
+      : type(t), body(std::move(json_body)), error(code) {}
+
+  const ServerType type;
+  const std::string body;  // JSON text
+  const ErrorCode error;   // set on type == error, for metrics
+  // The same message in MessagePack, built once, on first use, by whichever thread asks.
+  const MsgpackBody& msgpack() const;
+
+ private:
+  mutable std::once_flag msgpack_once_;
+  mutable MsgpackBody msgpack_;
 };
 using SharedMessage = std::shared_ptr<const OutboundMessage>;
+
+// `msg` is a complete message object with its "type".
+SharedMessage make_message(ServerType type, const nlohmann::json& msg, ErrorCode code = ErrorCode::count_);
 
 // Serializes `fields` (an object, without "type") as a message of the given type.
 SharedMessage encode_message(ServerType type, nlohmann::json fields);
 SharedMessage encode_error(ErrorCode code, std::string_view message, const nlohmann::json& rid,
-                           std::string_view field = {});
+                           std::string_view field = {}, std::optional<std::uint64_t> input_seq = {});
 
 // The bytes a connection sends: `{"seq":N,` + body without its leading `{`.
 // Writers send prefix and body_tail as one frame from two buffers (no copy of the body).
 std::string seq_prefix(std::uint64_t seq);
+// MessagePack: a map header for `entries` + 1 entries, the key "seq", the value.
+std::string msgpack_seq_prefix(std::uint64_t seq, std::size_t entries);
 inline std::string_view body_tail(const std::string& body) { return std::string_view(body).substr(1); }
 
 }  // namespace mtown::core

@@ -10,15 +10,21 @@
 
 namespace mtown::server {
 
+enum class Encoding { json, msgpack };
+
 class OutboundQueue {
  public:
+  // One frame: prefix (per connection: the seq) then tail (shared by every recipient).
   struct Entry {
-    std::string prefix;  // {"seq":N,
+    std::string prefix;     // {"seq":N,   or a MessagePack map header + "seq" + N
+    std::string_view tail;  // into *message: the body after its opening
     core::SharedMessage message;
-    std::size_t bytes() const { return prefix.size() + message->body.size() - 1; }
+    std::size_t bytes() const { return prefix.size() + tail.size(); }
   };
 
-  explicit OutboundQueue(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit OutboundQueue(std::size_t max_bytes, Encoding encoding = Encoding::json)
+      : max_bytes_(max_bytes), encoding_(encoding) {}
+  Encoding encoding() const { return encoding_; }
 
   // False (and nothing queued) when the message would exceed the byte bound.
   bool push(core::SharedMessage message);
@@ -35,6 +41,7 @@ class OutboundQueue {
 
  private:
   std::size_t max_bytes_;
+  Encoding encoding_;
   std::size_t bytes_ = 0;
   std::uint64_t next_seq_ = 1;
   std::deque<Entry> entries_;

@@ -35,7 +35,7 @@ class WsSession : public RoomMember, public std::enable_shared_from_this<WsSessi
   void on_accept(beast::error_code ec);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
-  void handle_text(std::string_view text);
+  void handle_frame(std::string_view data);  // one complete message in the connection's encoding
   void handle(const core::ClientMessage& msg);
   void create_room(const core::ClientMessage& msg);
   void join_room(const core::ClientMessage& msg);
