@@ -302,8 +302,13 @@ void Rules::resolve_elimination(core::StepOutput& out) {
 }
 
 void Rules::schedule_ai(Tick t, core::Rng& rng) {
-  for (auto& seat : s_.seats)
-    if (seat.active && seat.seat.ai) seat.ai_due = t + ai_latency_ms(seat.seat.difficulty, rng);
+  for (auto& seat : s_.seats) {
+    if (!seat.active || !seat.seat.ai) continue;
+    Tick latency = ai_latency_ms(seat.seat.difficulty, rng);
+    // In a short phase an AI still acts in time: within its first three quarters.
+    if (s_.ends_at) latency = std::min<Tick>(latency, (*s_.ends_at - t) * 3 / 4);
+    seat.ai_due = t + latency;
+  }
 }
 
 }  // namespace mtown::games::party
