@@ -1,6 +1,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 
+# Paths relative to the checkout, so a fresh clone on this machine reuses ccache's cache.
+export CCACHE_BASEDIR := $(CURDIR)
+
 # Evaluated at recipe time: `make deps` may have just installed ccache.
 LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 JOBS = $$(nproc)

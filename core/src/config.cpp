@@ -172,6 +172,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.max_frame_bytes = static_cast<std::size_t>(c.integer("limits.max_frame_bytes"));
   s.write_queue_max_bytes = static_cast<std::size_t>(c.integer("limits.write_queue_max_bytes"));
   s.chat_max_chars = static_cast<int>(c.integer("limits.chat_max_chars"));
+  s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
   s.redis_url = c.str("redis.url");
   return s;

@@ -24,6 +24,8 @@ constexpr std::array kKeys{
     ConfigKey{"limits.write_queue_max_bytes", T::integer, "1048576", 4096, 1073741824, "",
               "bytes queued to one client before it is closed as a slow consumer (4008)"},
     ConfigKey{"limits.chat_max_chars", T::integer, "200", 1, 2000, "", "chat text is cut to this many characters"},
+    ConfigKey{"games.party_questions", T::string, "", 0, 0, "",
+              "JSON question pool for party games (see examples/questions.json); empty: the built-in pool"},
     ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
               "sqlite:PATH, postgres://..., or none"},
     ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},

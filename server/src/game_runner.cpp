@@ -26,8 +26,8 @@ json public_options(const json& options) {
   return out;
 }
 
-core::SharedMessage refusal_message(const core::InputRefusal& r) {
-  return core::encode_error(r.code, r.message, nullptr, {}, r.input_seq);
+core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid = nullptr) {
+  return core::encode_error(r.code, r.message, rid, {}, r.input_seq);
 }
 
 }  // namespace
@@ -75,19 +75,22 @@ void GameRunner::stop() {
   timer_.cancel();
 }
 
-void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data) {
+void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data, json rid) {
   if (stopped_ || finished_ || seat >= setup_.seats.size()) return;
   if (game_->tick_hz() > 0) {
     if (pending_per_seat_[seat] >= kMaxInputsPerSeatPerTick) {
       host_.send_to_seat(seat, refusal_message({seat, input_seq, core::ErrorCode::rate_limited,
-                                                "at most 16 inputs per tick; wait for the next state"}));
+                                                "at most 16 inputs per tick; wait for the next state"},
+                                               rid));
       return;
     }
     ++pending_per_seat_[seat];
     pending_.push_back({seat, input_seq, std::move(data)});
+    pending_rids_.push_back(std::move(rid));
     return;
   }
   pending_.push_back({seat, input_seq, std::move(data)});
+  pending_rids_.push_back(std::move(rid));
   run_step(now_tick());
   schedule_deadline();
 }
@@ -136,9 +139,24 @@ void GameRunner::run_step(core::Tick tick) {
   tick_ = tick;
   std::vector<core::GameInput> inputs;
   inputs.swap(pending_);
+  std::vector<json> rids;  // parallel to inputs: a refusal echoes its request's rid
+  rids.swap(pending_rids_);
   std::fill(pending_per_seat_.begin(), pending_per_seat_.end(), 0);
   core::StepOutput out;
   game_->step(tick, inputs, rng_, out);
+  // Refusals go out first, each with the rid of the input it names (seat + input_seq).
+  std::vector<bool> answered(inputs.size(), false);
+  for (const auto& r : out.refusals) {
+    json rid;
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      if (!answered[i] && inputs[i].seat == r.seat && inputs[i].input_seq == r.input_seq) {
+        answered[i] = true;
+        rid = rids[i];
+        break;
+      }
+    host_.send_to_seat(r.seat, refusal_message(r, rid));
+  }
+  out.refusals.clear();
   publish(tick, out);
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {
@@ -156,7 +174,10 @@ void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
   const bool fixed_rate = game_->tick_hz() > 0;
   if (!fixed_rate && !out.state_changed && out.events.empty()) return;
   json state{{"code", setup_.code}, {"tick", tick}, {"events", std::move(out.events)}};
-  if (fixed_rate) state["delta"] = game_->delta();
+  if (fixed_rate) {
+    state["delta"] = game_->delta();
+    state["acks"] = game_->acks();
+  }
   else state["snapshot"] = game_->snapshot();
   host_.broadcast(core::encode_message(core::ServerType::state, std::move(state)));
 }

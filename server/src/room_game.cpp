@@ -1,4 +1,6 @@
 // Room: starting, feeding and finishing its games. Same strand and invariants as room.cpp.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <random>
 
@@ -98,12 +100,13 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
     return reply_error(requester, ErrorCode::game_in_progress,
                        status_ == RoomStatus::active ? "the game is running" : "restart_game first", rid);
   if (!services_) return reply_error(requester, ErrorCode::internal, "this room cannot run games", rid);
-  if (settings_.ai_fill)
-    while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
-  if (members_.size() < 2) return reply_error(requester, ErrorCode::not_enough_players, "a game needs 2 players; add_ai can fill seats", rid);
+  // A refused start changes nothing: the AI fill (counted here) joins only once the
+  // options are accepted.
+  const int seats = settings_.ai_fill ? std::max(settings_.max_players, static_cast<int>(members_.size()))
+                                      : static_cast<int>(members_.size());
+  if (seats < 2) return reply_error(requester, ErrorCode::not_enough_players, "a game needs 2 players; add_ai can fill seats", rid);
 
   GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}};
-  for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
   std::unique_ptr<core::Game> game;
   try {
     core::Rng setup_rng(setup.seed ^ 0x5EEDu);  // drawn apart from the game's own stream
@@ -112,6 +115,9 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   } catch (const std::invalid_argument& e) {
     return reply_error(requester, ErrorCode::bad_message, e.what(), rid, "/options");
   }
+  if (settings_.ai_fill)
+    while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
+  for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),
@@ -137,7 +143,7 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   if (data.value("action", "") == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
   if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
     return refuse(ErrorCode::not_host, "only the host may do that");
-  runner_->submit(seat, input_seq, std::move(data));
+  runner_->submit(seat, input_seq, std::move(data), rid);
 }
 
 void Room::send_to_seat(std::uint32_t seat, const core::SharedMessage& message) {

@@ -4,11 +4,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "mtown/core/log.hpp"
+#include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/ws_session.hpp"
@@ -59,7 +62,20 @@ int run_server(const core::ServeConfig& config) {
   // The context outlives the io_context: handlers destroyed with it still reach the context.
   std::optional<ServerContext> context;
   net::io_context ioc(threads);
-  auto& ctx = context.emplace(ioc, config, probe);
+  std::vector<games::Question> own_pool;
+  if (!config.party_questions_file.empty()) {
+    try {
+      std::ifstream in(config.party_questions_file);
+      if (!in) throw std::invalid_argument("cannot read " + config.party_questions_file);
+      own_pool = games::load_questions(std::string(std::istreambuf_iterator<char>(in), {}));
+      if (own_pool.size() < 12) throw std::invalid_argument("a pool needs at least 12 questions (a 12-round game)");
+    } catch (const std::invalid_argument& e) {
+      core::log_error("bad_question_pool", {{"key", "games.party_questions"}, {"error", e.what()}});
+      return serve_bad_config;
+    }
+  }
+  const auto& questions = own_pool.empty() ? games::builtin_questions() : own_pool;
+  auto& ctx = context.emplace(ioc, config, probe, questions);
 
   boost::system::error_code ec;
   auto address = net::ip::make_address(config.host, ec);

@@ -189,8 +189,14 @@ void WsSession::create_room(const core::ClientMessage& msg) {
 }
 
 void WsSession::game_request(const core::ClientMessage& msg) {
-  if (!room_) return send_error(ErrorCode::not_in_room, "join a room first", msg.rid);
   const auto& body = msg.body;
+  if (!room_) {
+    // A refused input names its input_seq, wherever it is refused (error.json).
+    if (msg.type == ClientType::input && body.contains("input_seq"))
+      return enqueue(core::encode_error(ErrorCode::not_in_room, "join a room first", msg.rid, {},
+                                        body["input_seq"].get<std::uint64_t>()));
+    return send_error(ErrorCode::not_in_room, "join a room first", msg.rid);
+  }
   switch (msg.type) {
     case ClientType::start_game:
       return room_->start_game(player_id_, body.value("options", json::object()), shared_from_this(), msg.rid);

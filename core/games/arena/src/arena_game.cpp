@@ -202,4 +202,11 @@ json ArenaGame::result() const {
               {"standings", std::move(standings)}};
 }
 
+std::vector<std::uint64_t> ArenaGame::acks() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(players_.size());
+  for (const auto& p : players_) out.push_back(p.last_input_seq);
+  return out;
+}
+
 }  // namespace mtown::games

@@ -66,6 +66,7 @@ struct ServeConfig {
   std::size_t max_frame_bytes = 65536;
   std::size_t write_queue_max_bytes = 1 << 20;
   int chat_max_chars = 200;
+  std::string party_questions_file;
   std::string database_url;
   std::string redis_url;
 

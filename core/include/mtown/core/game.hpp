@@ -93,6 +93,9 @@ class Game {
   // What the last step changed, for per-tick state messages; the default is a snapshot.
   virtual nlohmann::json delta() const { return snapshot(); }
   virtual void hash(StateHasher& h) const = 0;  // canonical: documented per game
+  // Per seat, the input_seq of the last input the game processed (0: none yet). Fixed-rate
+  // games put it in every state message so clients can reconcile their prediction.
+  virtual std::vector<std::uint64_t> acks() const { return {}; }
   virtual bool finished() const = 0;
   virtual nlohmann::json result() const = 0;  // scores and winner, once finished()
 };

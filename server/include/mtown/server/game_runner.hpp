@@ -52,8 +52,8 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   // All on the room's strand.
   void start();  // broadcasts game_started and starts the clock
   void stop();   // cancels timers; the game is abandoned
-  // `data` has passed Game::validate_input. Refusals go to the seat as errors.
-  void submit(std::uint32_t seat, std::uint64_t input_seq, nlohmann::json data);
+  // `data` has passed Game::validate_input. Refusals go to the seat as errors, echoing `rid`.
+  void submit(std::uint32_t seat, std::uint64_t input_seq, nlohmann::json data, nlohmann::json rid = nullptr);
 
   const GameSetup& setup() const { return setup_; }
   const core::Game& game() const { return *game_; }
@@ -81,6 +81,7 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   std::chrono::nanoseconds period_{0};
   core::Tick tick_ = 0;
   std::vector<core::GameInput> pending_;
+  std::vector<nlohmann::json> pending_rids_;  // parallel to pending_
   std::vector<std::size_t> pending_per_seat_;
   bool finished_ = false;
   bool stopped_ = false;

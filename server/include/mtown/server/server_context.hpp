@@ -32,8 +32,9 @@ class SessionSet {
 };
 
 struct ServerContext {
-  ServerContext(net::io_context& ioc, const core::ServeConfig& cfg, core::DependencyProbe& dependency_probe)
-      : config(cfg), rooms(ioc, cfg, metrics), probe(dependency_probe) {}
+  ServerContext(net::io_context& ioc, const core::ServeConfig& cfg, core::DependencyProbe& dependency_probe,
+                const std::vector<games::Question>& questions)
+      : config(cfg), rooms(ioc, cfg, metrics, questions), probe(dependency_probe) {}
 
   const core::ServeConfig& config;
   ServerMetrics metrics;

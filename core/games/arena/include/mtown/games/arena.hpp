@@ -88,6 +88,7 @@ class ArenaGame final : public core::Game {
   nlohmann::json snapshot() const override;
   nlohmann::json delta() const override { return delta_; }
   void hash(core::StateHasher& h) const override;
+  std::vector<std::uint64_t> acks() const override;
   bool finished() const override { return finished_; }
   nlohmann::json result() const override;
 
