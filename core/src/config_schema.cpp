@@ -16,7 +16,7 @@ constexpr std::array kKeys{
               "auto: text on a terminal, JSON lines otherwise"},
     ConfigKey{"rooms.max_rooms", T::integer, "10000", 1, 1000000, "", "open rooms at most (SERVER_FULL past it)"},
     ConfigKey{"rooms.empty_grace_s", T::integer, "30", 0, 86400, "", "an empty room closes after this"},
-    ConfigKey{"rooms.ttl_s", T::integer, "14400", 10, 604800, "", "every room closes this long after creation"},
+    ConfigKey{"rooms.ttl_s", T::integer, "14400", 1, 604800, "", "every room closes this long after creation"},
     ConfigKey{"limits.max_connections", T::integer, "10000", 1, 1000000, "",
               "WebSocket connections at most; more are refused with 503"},
     ConfigKey{"limits.max_frame_bytes", T::integer, "65536", 256, 16777216, "",

@@ -74,8 +74,7 @@ HttpResponse api_rooms(const HttpRequest& req, ServerContext& ctx, const auto& p
   }
   json rooms = json::array();
   for (const auto& s : ctx.rooms.list(filter))
-    rooms.push_back({{"code", s.code}, {"game", s.game}, {"players", s.players},
-                     {"max_players", s.max_players}, {"status", s.status}, {"created_at_ms", s.created_at_ms}});
+    rooms.push_back(summary_json(s));
   return respond_json(req, http::status::ok, {{"rooms", std::move(rooms)}});
 }
 

@@ -8,6 +8,11 @@
 
 namespace mtown::server {
 
+nlohmann::json summary_json(const RoomSummary& s) {
+  return {{"code", s.code}, {"game", s.game}, {"players", s.players},
+          {"max_players", s.max_players}, {"status", s.status}, {"created_at_ms", s.created_at_ms}};
+}
+
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
                            const std::vector<games::Question>& questions)
     : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions} {}

@@ -229,8 +229,7 @@ void WsSession::list_rooms(const core::ClientMessage& msg) {
   if (msg.body.contains("has_space")) filter.has_space = msg.body["has_space"].get<bool>();
   json rooms = json::array();
   for (const auto& s : ctx_.rooms.list(filter))
-    rooms.push_back({{"code", s.code}, {"game", s.game}, {"players", s.players},
-                     {"max_players", s.max_players}, {"status", s.status}, {"created_at_ms", s.created_at_ms}});
+    rooms.push_back(summary_json(s));
   enqueue(core::encode_message(ServerType::room_list, with_rid({{"rooms", std::move(rooms)}}, msg.rid)));
 }
 

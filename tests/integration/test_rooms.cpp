@@ -371,6 +371,22 @@ TEST_CASE("expires_at_ms is created_at_ms plus rooms.ttl_s", "[rooms][lifetime]"
   CHECK(ms(room["expires_at_ms"]) - ms(room["created_at_ms"]) == 10000);
 }
 
+TEST_CASE("a room closes at its TTL: members get room_closed (expired) and the code is gone", "[rooms][lifetime]") {
+  TestServer server(serve_args({"rooms.ttl_s=1"}));
+  WsClient a(server.port()), b(server.port());
+  const std::string code = create(a, "a")["room"]["code"];
+  b.send({{"type", "join_room"}, {"code", code}, {"name", "b"}});
+  b.expect("room_joined");
+  const auto closed = a.recv_until("room_closed", 3000ms);
+  CHECK(closed["reason"] == "expired");
+  CHECK(closed["code"] == code);
+  CHECK(b.recv_until("room_closed", 3000ms)["reason"] == "expired");
+  // Both are out of the room: they can create new ones, and the old code is gone.
+  b.send({{"type", "join_room"}, {"code", code}, {"name", "b"}});
+  expect_error(b, "ROOM_NOT_FOUND");
+  CHECK(create(a, "a")["room"]["code"] != "");
+}
+
 TEST_CASE("rooms.max_rooms caps open rooms with SERVER_FULL until one closes", "[rooms][lifetime]") {
   TestServer server(serve_args({"rooms.max_rooms=2", "rooms.empty_grace_s=0"}));
   WsClient a(server.port()), b(server.port()), c(server.port());

@@ -24,6 +24,9 @@ struct RoomFilter {
   bool public_only = true;
 };
 
+// A RoomSummary as the protocol's RoomSummary object (list_rooms, GET /api/rooms).
+nlohmann::json summary_json(const RoomSummary& s);
+
 class RoomRegistry {
  public:
   RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
