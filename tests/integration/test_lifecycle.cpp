@@ -116,7 +116,12 @@ struct RawWs {
       if (!ec) continue;
       error = ec.message();
       if (ec == websocket::error::closed) return ws.reason().code;
-      return ec == net::error::eof || ec == beast::http::error::end_of_stream ? 0 : -1;
+      if (ec == net::error::eof || ec == beast::http::error::end_of_stream) return 0;
+      // The server cuts a slow consumer's socket when the close handshake cannot drain in
+      // time (as it can't when this client has megabytes queued ahead of the close frame).
+      if (ec == net::error::connection_reset || ec == net::error::not_connected || ec == net::error::broken_pipe)
+        return 1;
+      return -1;
     }
   }
 };
@@ -301,7 +306,7 @@ TEST_CASE("a slow consumer is cut off without stalling the room", "[lifecycle][s
   std::string error;
   const int end = slow.read_to_end(20s, error);
   INFO("slow client ended with " << error);
-  CHECK((end == 4008 || end == 0));
+  CHECK((end == 4008 || end == 0 || end == 1));  // closed with 4008, or cut
   CHECK(metric(server.port(), closed_metric) == 1.0);  // counted once, not per dropped message
   CHECK(wait_until([&] { return metric(server.port(), "mtown_ws_connections") == 1.0; }, 5s));
   CHECK(wait_until([&] { return metric(server.port(), "mtown_send_queue_bytes") == 0.0; }, 2s));
