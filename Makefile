@@ -21,11 +21,14 @@ build: deps
 serve: build
 	exec ./build/mtown serve $(ARGS)
 
-test: deps build
-	tests/run-suite.sh build
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the tests that
+# run threads (label "threads": the server under test runs several io threads) under
+# ThreadSanitizer. `make serve` keeps its own Release build in build/.
+test: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=address,undefined -DMTOWN_BUILD_BENCH=OFF $(LAUNCHER)
 	cmake --build build-asan -j$(JOBS)
 	tests/run-suite.sh build-asan
+	$(MAKE) test-tsan
 
 test-tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=thread -DMTOWN_BUILD_BENCH=OFF $(LAUNCHER)
