@@ -14,5 +14,6 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 Command add_serve(CLI::App& app);
+Command add_migrate(CLI::App& app);
 
 }  // namespace mtown::cli

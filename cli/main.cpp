@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   std::map<CLI::App*, Command> commands;
   auto* serve = app.add_subcommand("serve", "run the game server (HTTP + WebSocket)");
   commands[serve] = add_serve(*serve);
+  auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
+  commands[migrate] = add_migrate(*migrate);
 
   try {
     app.parse(argc, argv);
