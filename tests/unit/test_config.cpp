@@ -188,7 +188,7 @@ TEST_CASE("config: bad YAML values throw ConfigError naming the key", "[config]"
       {"server:\n  port: 70000\n", "server.port", "out of range"},
       {"server:\n  port: -1\n", "server.port", "out of range"},
       {"server:\n  port:\n", "server.port", "expected an integer"},
-      {"rooms:\n  ttl_s: 9\n", "rooms.ttl_s", "out of range"},
+      {"rooms:\n  ttl_s: 0\n", "rooms.ttl_s", "out of range"},
       {"log:\n  level: loud\n", "log.level", "expected one of debug|info|warn|error|off"},
       {"log:\n  format: INFO\n", "log.format", "expected one of"},
       {"server:\n  port: [1, 2]\n", "server.port", "not a list"},
