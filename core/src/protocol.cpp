@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -222,6 +223,16 @@ std::string msgpack_seq_prefix(std::uint64_t seq, std::size_t entries) {
   else if (seq <= 0xFFFFFFFFull) out += static_cast<char>(0xCE), be(seq, 4);
   else out += static_cast<char>(0xCF), be(seq, 8);
   return out;
+}
+
+json with_rid(json fields, const json& rid) {
+  if (!rid.is_null()) fields["rid"] = rid;
+  return fields;
+}
+
+std::int64_t epoch_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string seq_prefix(std::uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + ","; }

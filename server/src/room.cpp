@@ -11,17 +11,10 @@ namespace {
 
 using core::ErrorCode;
 using core::ServerType;
+using core::with_rid;
 using nlohmann::json;
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
-json with_rid(json fields, const json& rid) {
-  if (!rid.is_null()) fields["rid"] = rid;
-  return fields;
-}
 
 }  // namespace
 
@@ -29,7 +22,7 @@ Room::Room(Executor strand, RoomSettings settings, OnClosed on_closed, const Roo
     : strand_(std::move(strand)),
       settings_(std::move(settings)),
       on_closed_(std::move(on_closed)),
-      created_at_ms_(now_ms()),
+      created_at_ms_(core::epoch_ms()),
       services_(services),
       empty_timer_(strand_),
       ttl_timer_(strand_) {
@@ -70,7 +63,7 @@ void Room::chat(std::string player_id, std::string text, std::shared_ptr<RoomMem
                                                             {"from", id},
                                                             {"name", it->name},
                                                             {"text", text},
-                                                            {"ts_ms", now_ms()}}));
+                                                            {"ts_ms", core::epoch_ms()}}));
   });
 }
 

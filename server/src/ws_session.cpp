@@ -16,6 +16,7 @@ namespace {
 using core::ClientType;
 using core::ErrorCode;
 using core::ServerType;
+using core::with_rid;
 using nlohmann::json;
 
 constexpr std::size_t kNameMaxChars = 32;
@@ -23,15 +24,7 @@ constexpr std::size_t kIdleReadBufferBytes = 4096;  // larger read buffers are r
 constexpr auto kSlowConsumerCloseDeadline = std::chrono::seconds(2);
 constexpr auto kOversizedCloseDeadline = std::chrono::seconds(2);
 
-json with_rid(json fields, const json& rid) {
-  if (!rid.is_null()) fields["rid"] = rid;
-  return fields;
-}
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 bool is_expected_close(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == net::error::eof || ec == net::error::operation_aborted ||
@@ -158,7 +151,7 @@ void WsSession::handle(const core::ClientMessage& msg) {
       return;
     }
     case ClientType::ping:
-      return enqueue(core::encode_message(ServerType::pong, with_rid({{"server_time_ms", now_ms()}}, msg.rid)));
+      return enqueue(core::encode_message(ServerType::pong, with_rid({{"server_time_ms", core::epoch_ms()}}, msg.rid)));
     case ClientType::start_game:
     case ClientType::add_ai:
     case ClientType::input:

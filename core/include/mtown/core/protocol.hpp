@@ -108,6 +108,11 @@ SharedMessage encode_error(ErrorCode code, std::string_view message, const nlohm
 // The bytes a connection sends: `{"seq":N,` + body without its leading `{`.
 // Writers send prefix and body_tail as one frame from two buffers (no copy of the body).
 std::string seq_prefix(std::uint64_t seq);
+
+// Reply fields with the request's rid added when it had one.
+nlohmann::json with_rid(nlohmann::json fields, const nlohmann::json& rid);
+// Wall-clock milliseconds since the Unix epoch, for `*_ms` fields (never game logic).
+std::int64_t epoch_ms();
 // MessagePack: a map header for `entries` + 1 entries, the key "seq", the value.
 std::string msgpack_seq_prefix(std::uint64_t seq, std::size_t entries);
 inline std::string_view body_tail(const std::string& body) { return std::string_view(body).substr(1); }
