@@ -57,6 +57,10 @@ core::SharedMessage GameRunner::started_message() const {
 void GameRunner::start() {
   game_->start(setup_.seats, rng_);
   started_at_ = steady_clock::now();
+  if (setup_.recorder)
+    setup_.recorder->begin({core::kRecordingFormat, setup_.game_id, setup_.game, game_->version(), game_->tick_hz(),
+                            setup_.seed, setup_.options, setup_.seats, setup_.code, core::epoch_ms(),
+                            game_->tick_hz() > 0 ? setup_.hash_every : 0});
   metrics_.games_started(setup_.game).inc();
   core::log_info("game_started", {{"room", setup_.code}, {"game", setup_.game}, {"game_id", setup_.game_id},
                                   {"seats", setup_.seats.size()}, {"seed", setup_.seed}});
@@ -71,6 +75,7 @@ void GameRunner::start() {
 }
 
 void GameRunner::stop() {
+  if (!stopped_ && !finished_) record_end("aborted");
   stopped_ = true;
   timer_.cancel();
 }
@@ -157,13 +162,39 @@ void GameRunner::run_step(core::Tick tick) {
     host_.send_to_seat(r.seat, refusal_message(r, rid));
   }
   out.refusals.clear();
+  record_step(tick, inputs, out);
   publish(tick, out);
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {
     finished_ = true;
     timer_.cancel();
+    record_end("completed");
     host_.game_over(game_->result());
   }
+}
+
+std::uint64_t GameRunner::state_hash() const {
+  core::StateHasher h;
+  game_->hash(h);
+  return h.value();
+}
+
+// Fixed-rate games step every tick, so only ticks with inputs are recorded; an
+// event-driven game's steps run at wall-clock ticks, so every one is.
+void GameRunner::record_step(core::Tick tick, std::vector<core::GameInput>& inputs, const core::StepOutput& out) {
+  auto& rec = setup_.recorder;
+  if (!rec) return;
+  const bool fixed_rate = game_->tick_hz() > 0;
+  if (!inputs.empty() || !fixed_rate) rec->record(core::RecordedStep{tick, std::move(inputs)});
+  for (const auto& e : out.events) rec->record(core::RecordedEvent{tick, e});
+  if (fixed_rate ? setup_.hash_every > 0 && tick % setup_.hash_every == 0 : true)
+    rec->record(core::RecordedHash{tick, state_hash()});
+}
+
+void GameRunner::record_end(const char* status) {
+  if (!setup_.recorder) return;
+  const bool completed = std::string_view(status) == "completed";
+  setup_.recorder->record(core::RecordedEnd{tick_, state_hash(), status, completed ? game_->result() : json()});
 }
 
 void GameRunner::publish(core::Tick tick, core::StepOutput& out) {

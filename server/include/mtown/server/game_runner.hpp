@@ -14,6 +14,7 @@
 
 #include "mtown/core/game.hpp"
 #include "mtown/core/protocol.hpp"
+#include "mtown/core/recording.hpp"
 #include "mtown/server/server_metrics.hpp"
 
 namespace mtown::server {
@@ -36,6 +37,8 @@ struct GameSetup {
   std::uint64_t seed = 0;
   nlohmann::json options;  // complete (games::prepare_options)
   std::vector<core::GameSeat> seats;
+  std::shared_ptr<core::GameRecorder> recorder;  // null: not recorded
+  std::uint32_t hash_every = 60;                 // fixed-rate games: a hash record every N ticks
 };
 
 class GameRunner : public std::enable_shared_from_this<GameRunner> {
@@ -68,6 +71,9 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   core::Tick now_tick() const;  // event-driven: ms since start, never going back
   void run_step(core::Tick tick);
   void publish(core::Tick tick, core::StepOutput& out);
+  void record_step(core::Tick tick, std::vector<core::GameInput>& inputs, const core::StepOutput& out);
+  void record_end(const char* status);
+  std::uint64_t state_hash() const;
 
   Executor strand_;
   GameSetup setup_;
