@@ -116,7 +116,9 @@ json entry_to_json(const RecordingEntry& e) {
       for (const auto& in : s.inputs) inputs.push_back(input_to_json(in));
       return {{"t", "step"}, {"tick", s.tick}, {"inputs", std::move(inputs)}};
     }
-    json operator()(const RecordedHash& h) const { return {{"t", "hash"}, {"tick", h.tick}, {"hash", hash_hex(h.hash)}}; }
+    json operator()(const RecordedHash& h) const {
+      return {{"t", "hash"}, {"tick", h.tick}, {"hash", hash_hex(h.hash)}, {"state", h.state}, {"tick_hashes", h.tick_hashes}};
+    }
     json operator()(const RecordedEvent& ev) const { return {{"t", "event"}, {"tick", ev.tick}, {"event", ev.event}}; }
     json operator()(const RecordedEnd& end) const {
       return {{"t", "end"}, {"tick", end.tick}, {"hash", hash_hex(end.hash)}, {"status", end.status}, {"result", end.result}};
@@ -136,7 +138,13 @@ RecordingEntry entry_from_json(const json& j) {
     for (const auto& in : inputs) s.inputs.push_back(input_from_json(in));
     return s;
   }
-  if (t == "hash") return RecordedHash{tick, hash_field(j)};
+  if (t == "hash") {
+    RecordedHash h{tick, hash_field(j), field<json>(j, "state"), field<std::string>(j, "tick_hashes")};
+    if (h.tick_hashes.size() % 8 != 0 ||
+        h.tick_hashes.find_first_not_of("0123456789abcdef") != std::string::npos)
+      corrupt("field \"tick_hashes\" is not a run of 8-hex-digit hashes");
+    return h;
+  }
   if (t == "event") return RecordedEvent{tick, field<json>(j, "event")};
   if (t == "end") {
     const auto status = field<std::string>(j, "status");

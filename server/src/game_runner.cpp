@@ -1,5 +1,8 @@
 #include "mtown/server/game_runner.hpp"
 
+#include <cstdio>
+#include <utility>
+
 #include "mtown/core/log.hpp"
 
 namespace mtown::server {
@@ -187,12 +190,20 @@ void GameRunner::record_step(core::Tick tick, std::vector<core::GameInput>& inpu
   const bool fixed_rate = game_->tick_hz() > 0;
   if (!inputs.empty() || !fixed_rate) rec->record(core::RecordedStep{tick, std::move(inputs)});
   for (const auto& e : out.events) rec->record(core::RecordedEvent{tick, e});
-  if (fixed_rate ? setup_.hash_every > 0 && tick % setup_.hash_every == 0 : true)
-    rec->record(core::RecordedHash{tick, state_hash()});
+  const auto hash = state_hash();
+  if (fixed_rate) {
+    char low[9];
+    std::snprintf(low, sizeof low, "%08x", static_cast<unsigned>(hash & 0xFFFFFFFFu));
+    tick_hashes_ += low;
+    if (setup_.hash_every == 0 || tick % setup_.hash_every != 0) return;
+  }
+  rec->record(core::RecordedHash{tick, hash, game_->snapshot(), std::exchange(tick_hashes_, {})});
 }
 
 void GameRunner::record_end(const char* status) {
   if (!setup_.recorder) return;
+  if (!tick_hashes_.empty())  // a last checkpoint covers the ticks since the previous one
+    setup_.recorder->record(core::RecordedHash{tick_, state_hash(), game_->snapshot(), std::exchange(tick_hashes_, {})});
   const bool completed = std::string_view(status) == "completed";
   setup_.recorder->record(core::RecordedEnd{tick_, state_hash(), status, completed ? game_->result() : json()});
 }

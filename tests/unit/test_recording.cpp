@@ -24,7 +24,7 @@ Recording sample() {
   r.header.hash_every = 60;
   r.entries.push_back(RecordedStep{1, {{0, 7, {{"action", "move"}, {"dx", 1}}}}});
   r.entries.push_back(RecordedEvent{1, {{"event", "hit"}}});
-  r.entries.push_back(RecordedHash{60, 0x0123456789abcdefull});
+  r.entries.push_back(RecordedHash{60, 0x0123456789abcdefull, {{"players", json::array()}}, "0000000aff00ff00"});
   r.entries.push_back(RecordedEnd{61, 42, "completed", {{"winner", "p_a"}}});
   return r;
 }
@@ -73,7 +73,9 @@ TEST_CASE("recording: a corrupt file names the line", "[recording]") {
       {"", "empty file"},
       {text + "{not json\n", "line 6: not valid JSON"},
       {text + R"({"t":"warp","tick":3})" "\n", "line 6: unknown record type"},
-      {text + R"({"t":"hash","tick":3,"hash":"xyz"})" "\n", "line 6: field \"hash\""},
+      {text + R"({"t":"hash","tick":3,"hash":"xyz","state":{},"tick_hashes":""})" "\n", "line 6: field \"hash\""},
+      {text + R"({"t":"hash","tick":3,"hash":"0000000000000abc","state":{},"tick_hashes":"abc"})" "\n",
+       "line 6: field \"tick_hashes\""},
       {text + R"({"t":"step","tick":"soon","inputs":[]})" "\n", "line 6: field \"tick\" has the wrong type"},
       {R"({"mtrec":1})" "\n", "line 1: missing field"},
   };

@@ -47,9 +47,15 @@ struct RecordedStep {
   std::vector<GameInput> inputs;  // arrival order
 };
 
+// A checkpoint: the state hash at `tick`, the public snapshot then (so a divergence can
+// name the fields that differ) and, for fixed-rate games, the low 32 bits of the hash of
+// every tick since the previous checkpoint (8 hex digits each, oldest first), so replay
+// finds the first divergent tick exactly.
 struct RecordedHash {
   Tick tick = 0;
   std::uint64_t hash = 0;
+  nlohmann::json state;     // Game::snapshot() at `tick`
+  std::string tick_hashes;  // "" for event-driven games
 };
 
 struct RecordedEvent {  // a public game event, for timelines; replay regenerates them

@@ -91,6 +91,7 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   std::vector<std::size_t> pending_per_seat_;
   bool finished_ = false;
   bool stopped_ = false;
+  std::string tick_hashes_;  // recorded fixed-rate games: per-tick hashes since the last checkpoint
 };
 
 }  // namespace mtown::server
