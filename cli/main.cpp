@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   commands[serve] = add_serve(*serve);
   auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
   commands[migrate] = add_migrate(*migrate);
+  auto* replay = app.add_subcommand("replay", "re-run a recorded game, check every hash, show where it diverged");
+  commands[replay] = add_replay(*replay);
 
   try {
     app.parse(argc, argv);

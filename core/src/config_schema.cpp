@@ -29,6 +29,8 @@ constexpr std::array kKeys{
     ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
               "sqlite:PATH, postgres://..., or none"},
     ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},
+    ConfigKey{"recording.mtrec_dir", T::string, "", 0, 0, "",
+              "also write every finished game to DIR/<game_id>.mtrec (for mtown replay); empty: off"},
 };
 }  // namespace
 

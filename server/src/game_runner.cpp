@@ -35,6 +35,30 @@ core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid
 
 }  // namespace
 
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game) {
+  return core::encode_message(core::ServerType::game_started,
+                              {{"code", setup.code},
+                               {"game", setup.game},
+                               {"game_id", setup.game_id},
+                               {"tick_hz", game.tick_hz()},
+                               {"seats", seats_json(setup.seats)},
+                               {"options", public_options(setup.options)},
+                               {"snapshot", game.snapshot()}});
+}
+
+core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
+                                  const core::Game& game) {
+  const bool fixed_rate = game.tick_hz() > 0;
+  if (!fixed_rate && !out.state_changed && out.events.empty()) return nullptr;
+  json state{{"code", code}, {"tick", tick}, {"events", std::move(out.events)}};
+  if (fixed_rate) {
+    state["delta"] = game.delta();
+    state["acks"] = game.acks();
+  }
+  else state["snapshot"] = game.snapshot();
+  return core::encode_message(core::ServerType::state, std::move(state));
+}
+
 GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
                        ServerMetrics& metrics)
     : strand_(std::move(strand)),
@@ -46,16 +70,7 @@ GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::G
       timer_(strand_),
       pending_per_seat_(setup_.seats.size(), 0) {}
 
-core::SharedMessage GameRunner::started_message() const {
-  return core::encode_message(core::ServerType::game_started,
-                              {{"code", setup_.code},
-                               {"game", setup_.game},
-                               {"game_id", setup_.game_id},
-                               {"tick_hz", game_->tick_hz()},
-                               {"seats", seats_json(setup_.seats)},
-                               {"options", public_options(setup_.options)},
-                               {"snapshot", game_->snapshot()}});
-}
+core::SharedMessage GameRunner::started_message() const { return game_started_message(setup_, *game_); }
 
 void GameRunner::start() {
   game_->start(setup_.seats, rng_);
@@ -213,15 +228,7 @@ void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
   for (auto& [seat, event] : out.private_events)
     host_.send_to_seat(seat, core::encode_message(core::ServerType::game_event,
                                                   {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));
-  const bool fixed_rate = game_->tick_hz() > 0;
-  if (!fixed_rate && !out.state_changed && out.events.empty()) return;
-  json state{{"code", setup_.code}, {"tick", tick}, {"events", std::move(out.events)}};
-  if (fixed_rate) {
-    state["delta"] = game_->delta();
-    state["acks"] = game_->acks();
-  }
-  else state["snapshot"] = game_->snapshot();
-  host_.broadcast(core::encode_message(core::ServerType::state, std::move(state)));
+  if (auto state = state_message(setup_.code, tick, out, *game_)) host_.broadcast(state);
 }
 
 }  // namespace mtown::server

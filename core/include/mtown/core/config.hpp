@@ -69,6 +69,7 @@ struct ServeConfig {
   std::string party_questions_file;
   std::string database_url;
   std::string redis_url;
+  std::string mtrec_dir;
 
   static ServeConfig from(const Config& c);
 };

@@ -41,6 +41,13 @@ struct GameSetup {
   std::uint32_t hash_every = 60;                 // fixed-rate games: a hash record every N ticks
 };
 
+// The messages a game broadcasts, built the same way for a live room and a replay.
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game);
+// The `state` message after a step (moves out.events); null when an event-driven step
+// changed nothing public.
+core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
+                                  const core::Game& game);
+
 class GameRunner : public std::enable_shared_from_this<GameRunner> {
  public:
   using Executor = net::strand<net::io_context::executor_type>;

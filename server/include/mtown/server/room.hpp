@@ -18,6 +18,7 @@
 #include "mtown/core/protocol.hpp"
 #include "mtown/games/party.hpp"
 #include "mtown/server/game_runner.hpp"
+#include "mtown/server/mtrec_writer.hpp"
 
 namespace mtown::server {
 
@@ -58,6 +59,7 @@ struct RoomSettings {
 struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
+  MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
 };
 
 enum class RoomCloseReason { expired, empty, shutdown };
