@@ -215,6 +215,31 @@ void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
                                                   {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));
   const bool fixed_rate = game_->tick_hz() > 0;
   if (!fixed_rate && !out.state_changed && out.events.empty()) return;
+  if (fixed_rate) {
+    // The 60 Hz hot path: the message text is written straight into one string, in the
+    // sorted key order json::dump() would use, without building a JSON tree.
+    std::string body;
+    body.reserve(last_state_bytes_ + 64);
+    body += "{\"acks\":[";
+    const auto acks = game_->acks();
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+      if (i) body += ',';
+      body += std::to_string(acks[i]);
+    }
+    body += "],\"code\":";
+    body += json(setup_.code).dump();
+    body += ",\"delta\":";
+    if (game_->write_delta_json(body)) {
+      body += ",\"events\":";
+      body += out.events.empty() ? std::string("[]") : json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
+      body += ",\"tick\":";
+      body += std::to_string(tick);
+      body += ",\"type\":\"state\"}";
+      last_state_bytes_ = body.size();
+      host_.broadcast(std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body)));
+      return;
+    }
+  }
   json state{{"code", setup_.code}, {"tick", tick}, {"events", std::move(out.events)}};
   if (fixed_rate) {
     state["delta"] = game_->delta();

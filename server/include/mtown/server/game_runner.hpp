@@ -91,6 +91,7 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   std::vector<std::size_t> pending_per_seat_;
   bool finished_ = false;
   bool stopped_ = false;
+  std::size_t last_state_bytes_ = 256;  // to reserve the next state message's buffer
   std::string tick_hashes_;  // recorded fixed-rate games: per-tick hashes since the last checkpoint
 };
 
