@@ -8,8 +8,8 @@ export CCACHE_BASEDIR := $(CURDIR)
 LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 JOBS = $$(nproc)
 # The sanitizer builds compile each target as a few large translation units: CI starts
-# from an empty ccache, and Beast/JSON headers parsed once per batch instead of once per
-# file roughly halve the build. `make build` stays per file for incremental work.
+# from an empty ccache, and the Beast/JSON headers are then parsed once per batch of
+# files rather than once per file. `make build` stays per file for incremental work.
 UNITY = -DCMAKE_UNITY_BUILD=ON
 ARGS ?=
 
