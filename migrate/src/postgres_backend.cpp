@@ -14,7 +14,7 @@ namespace {
 
 constexpr long long kLockKey = 0x6d746f776e6d6967;  // "mtownmig"
 
-constexpr const char* kCreateTable =
+constexpr const char* kCreatePgTable =
     "CREATE TABLE IF NOT EXISTS mtown_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
     " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), duration_ms BIGINT NOT NULL)";
@@ -78,7 +78,7 @@ class PostgresBackend final : public Backend {
   void ensure_table() override {
     guarded("creating mtown_migrations", [&] {
       pqxx::work tx(*conn_);
-      tx.exec(kCreateTable);
+      tx.exec(kCreatePgTable);
       tx.commit();
     });
   }

@@ -9,7 +9,7 @@
 namespace mtown::migrate {
 namespace {
 
-constexpr const char* kCreateTable =
+constexpr const char* kCreateSqliteTable =
     "CREATE TABLE IF NOT EXISTS mtown_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), duration_ms INTEGER NOT NULL)";
@@ -31,7 +31,7 @@ class SqliteBackend final : public Backend {
   void lock() override {}
   void unlock() noexcept override {}
 
-  void ensure_table() override { exec(kCreateTable, "creating mtown_migrations"); }
+  void ensure_table() override { exec(kCreateSqliteTable, "creating mtown_migrations"); }
 
   std::vector<AppliedRow> applied() override {
     std::vector<AppliedRow> rows;

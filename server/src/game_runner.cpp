@@ -47,9 +47,33 @@ core::SharedMessage game_started_message(const GameSetup& setup, const core::Gam
 }
 
 core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
-                                  const core::Game& game) {
+                                  const core::Game& game, std::size_t* size_hint) {
   const bool fixed_rate = game.tick_hz() > 0;
   if (!fixed_rate && !out.state_changed && out.events.empty()) return nullptr;
+  if (fixed_rate) {
+    // The 60 Hz hot path: the message text is written straight into one string, in the
+    // sorted key order json::dump() would use, without building a JSON tree.
+    std::string body;
+    body.reserve((size_hint ? *size_hint : 256) + 64);
+    body += "{\"acks\":[";
+    const auto acks = game.acks();
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+      if (i) body += ',';
+      body += std::to_string(acks[i]);
+    }
+    body += "],\"code\":";
+    body += json(code).dump();
+    body += ",\"delta\":";
+    if (game.write_delta_json(body)) {
+      body += ",\"events\":";
+      body += out.events.empty() ? std::string("[]") : json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
+      body += ",\"tick\":";
+      body += std::to_string(tick);
+      body += ",\"type\":\"state\"}";
+      if (size_hint) *size_hint = body.size();
+      return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));
+    }
+  }
   json state{{"code", code}, {"tick", tick}, {"events", std::move(out.events)}};
   if (fixed_rate) {
     state["delta"] = game.delta();
@@ -228,7 +252,7 @@ void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
   for (auto& [seat, event] : out.private_events)
     host_.send_to_seat(seat, core::encode_message(core::ServerType::game_event,
                                                   {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));
-  if (auto state = state_message(setup_.code, tick, out, *game_)) host_.broadcast(state);
+  if (auto state = state_message(setup_.code, tick, out, *game_, &last_state_bytes_)) host_.broadcast(state);
 }
 
 }  // namespace mtown::server

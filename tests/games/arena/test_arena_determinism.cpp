@@ -96,6 +96,9 @@ TEST_CASE("snapshot + delta reproduces the next snapshot at every tick", "[arena
     const auto& out = m.step(inputs[t]);
     const json delta = m.game.delta();
     REQUIRE(delta["tick"] == t);
+    std::string text;  // the server's hot path writes the delta as text: it must be dump()'s
+    REQUIRE(m.game.write_delta_json(text));
+    REQUIRE(text == delta.dump());
     client = apply_delta(client, delta);
     INFO("tick " << t);
     REQUIRE(client == m.game.snapshot());

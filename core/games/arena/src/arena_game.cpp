@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "arena_ai.hpp"
 #include "arena_rules.hpp"
@@ -34,28 +35,41 @@ json player_json(const ArenaPlayer& p) {
               {"left", p.left}};
 }
 
+// One field of a player's delta, in the order nlohmann's json (sorted keys) writes them,
+// so the text equals delta().dump() byte for byte.
 template <class T>
-void diff_field(json& out, const char* key, const T& before, const T& after) {
-  if (before != after) out[key] = after;
+void write_field(std::string& out, bool& first, const char* key, const T& before, const T& after) {
+  if (before == after) return;
+  out += first ? "{\"" : ",\"";
+  first = false;
+  out += key;
+  out += "\":";
+  if constexpr (std::is_same_v<T, bool>) out += after ? "true" : "false";
+  else out += std::to_string(after);
 }
 
-// The public fields that can change during a match (seat, id, name, ai, difficulty cannot).
-json player_diff(const ArenaPlayer& a, const ArenaPlayer& b) {
-  json d = json::object();
-  diff_field(d, "x", a.x, b.x);
-  diff_field(d, "y", a.y, b.y);
-  diff_field(d, "fx", a.fx, b.fx);
-  diff_field(d, "fy", a.fy, b.fy);
-  diff_field(d, "hp", a.hp, b.hp);
-  diff_field(d, "alive", a.alive, b.alive);
-  diff_field(d, "respawn_tick", a.respawn_tick, b.respawn_tick);
-  diff_field(d, "score", a.score, b.score);
-  diff_field(d, "deaths", a.deaths, b.deaths);
-  diff_field(d, "last_input_seq", a.last_input_seq, b.last_input_seq);
-  diff_field(d, "attack_ready_tick", a.attack_ready_tick, b.attack_ready_tick);
-  diff_field(d, "ability_ready_tick", a.ability_ready_tick, b.ability_ready_tick);
-  diff_field(d, "left", a.left, b.left);
-  return d;
+// Appends `"seat":{...}` for a player that changed; false when nothing did.
+bool write_player_diff(std::string& out, std::size_t seat, const ArenaPublicFields& a, const ArenaPublicFields& b) {
+  if (a == b) return false;
+  out += '"';
+  out += std::to_string(seat);
+  out += "\":";
+  bool first = true;
+  write_field(out, first, "ability_ready_tick", a.ability_ready_tick, b.ability_ready_tick);
+  write_field(out, first, "alive", a.alive, b.alive);
+  write_field(out, first, "attack_ready_tick", a.attack_ready_tick, b.attack_ready_tick);
+  write_field(out, first, "deaths", a.deaths, b.deaths);
+  write_field(out, first, "fx", a.fx, b.fx);
+  write_field(out, first, "fy", a.fy, b.fy);
+  write_field(out, first, "hp", a.hp, b.hp);
+  write_field(out, first, "last_input_seq", a.last_input_seq, b.last_input_seq);
+  write_field(out, first, "left", a.left, b.left);
+  write_field(out, first, "respawn_tick", a.respawn_tick, b.respawn_tick);
+  write_field(out, first, "score", a.score, b.score);
+  write_field(out, first, "x", a.x, b.x);
+  write_field(out, first, "y", a.y, b.y);
+  out += '}';
+  return true;
 }
 
 }  // namespace
@@ -74,8 +88,17 @@ std::vector<std::uint32_t> arena_ranking(std::span<const ArenaPlayer> players) {
   return seats;
 }
 
-ArenaGame::ArenaGame(ArenaOptions options) : options_(options), tuning_(ArenaTuning::from(options)) {
-  delta_ = make_delta();
+ArenaPublicFields ArenaPublicFields::of(const ArenaPlayer& p) {
+  return {static_cast<std::int64_t>(p.ability_ready_tick), p.alive, static_cast<std::int64_t>(p.attack_ready_tick),
+          p.deaths, p.fx, p.fy, p.hp, p.last_input_seq, p.left, static_cast<std::int64_t>(p.respawn_tick), p.score,
+          p.x, p.y};
+}
+
+ArenaGame::ArenaGame(ArenaOptions options) : options_(options), tuning_(ArenaTuning::from(options)) {}
+
+void ArenaGame::remember_public_fields() {
+  prev_.resize(players_.size());
+  for (std::size_t i = 0; i < players_.size(); ++i) prev_[i] = ArenaPublicFields::of(players_[i]);
 }
 
 std::optional<core::InputRefusal> ArenaGame::validate_input(const json& data) const {
@@ -103,8 +126,7 @@ void ArenaGame::start(std::vector<core::GameSeat> seats, core::Rng& rng) {
   arena::ai_schedule_first(players_, tuning_, rng);
   tick_ = 0;
   finished_ = false;
-  prev_ = players_;
-  delta_ = make_delta();
+  remember_public_fields();
 }
 
 void ArenaGame::apply_input(const core::GameInput& in, core::StepOutput& out, bool& accepted) {
@@ -136,7 +158,7 @@ void ArenaGame::run_ai(core::Rng& rng, core::StepOutput& out) {
 
 void ArenaGame::step(core::Tick tick, std::span<const core::GameInput> inputs, core::Rng& rng,
                      core::StepOutput& out) {
-  prev_ = players_;
+  remember_public_fields();
   bool accepted = false;
   if (finished_) {  // only leaves still apply; the clock has stopped
     for (const auto& in : inputs) apply_input(in, out, accepted);
@@ -153,18 +175,34 @@ void ArenaGame::step(core::Tick tick, std::span<const core::GameInput> inputs, c
       out.events.push_back(std::move(over));
     }
   }
-  delta_ = make_delta();
-  out.state_changed = accepted || !out.events.empty() || !delta_["players"].empty();
+  bool changed = false;
+  for (std::size_t i = 0; i < players_.size() && !changed; ++i)
+    changed = !(prev_[i] == ArenaPublicFields::of(players_[i]));
+  out.state_changed = accepted || !out.events.empty() || changed;
 }
 
-json ArenaGame::make_delta() const {
-  json players = json::object();
+bool ArenaGame::write_delta_json(std::string& out) const {
+  out += "{\"players\":{";
+  bool any = false;
   for (std::size_t i = 0; i < players_.size() && i < prev_.size(); ++i) {
-    json d = player_diff(prev_[i], players_[i]);
-    if (!d.empty()) players[std::to_string(i)] = std::move(d);
+    const auto mark = out.size();
+    if (any) out += ',';
+    if (write_player_diff(out, i, prev_[i], ArenaPublicFields::of(players_[i]))) any = true;
+    else out.resize(mark);
   }
   const core::Tick left = tuning_.match_ticks - std::min(tick_, tuning_.match_ticks);
-  return json{{"tick", tick_}, {"ticks_left", left}, {"players", std::move(players)}};
+  out += "},\"tick\":";
+  out += std::to_string(tick_);
+  out += ",\"ticks_left\":";
+  out += std::to_string(left);
+  out += '}';
+  return true;
+}
+
+json ArenaGame::delta() const {
+  std::string text;
+  write_delta_json(text);
+  return json::parse(text);
 }
 
 json ArenaGame::snapshot() const {

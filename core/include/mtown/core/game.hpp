@@ -92,6 +92,9 @@ class Game {
   virtual nlohmann::json snapshot() const = 0;  // full public state
   // What the last step changed, for per-tick state messages; the default is a snapshot.
   virtual nlohmann::json delta() const { return snapshot(); }
+  // The same as delta().dump(), appended to `out` without building a JSON tree: the hot
+  // path of a 60 Hz room. Returns false when the game has no such writer.
+  virtual bool write_delta_json(std::string& out) const { (void)out; return false; }
   virtual void hash(StateHasher& h) const = 0;  // canonical: documented per game
   // Per seat, the input_seq of the last input the game processed (0: none yet). Fixed-rate
   // games put it in every state message so clients can reconcile their prediction.

@@ -44,9 +44,10 @@ struct GameSetup {
 // The messages a game broadcasts, built the same way for a live room and a replay.
 core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game);
 // The `state` message after a step (moves out.events); null when an event-driven step
-// changed nothing public.
+// changed nothing public. `size_hint` (optional): the last message's size, updated, so
+// the next one's buffer is reserved once.
 core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
-                                  const core::Game& game);
+                                  const core::Game& game, std::size_t* size_hint = nullptr);
 
 class GameRunner : public std::enable_shared_from_this<GameRunner> {
  public:
@@ -98,6 +99,7 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   std::vector<std::size_t> pending_per_seat_;
   bool finished_ = false;
   bool stopped_ = false;
+  std::size_t last_state_bytes_ = 256;  // to reserve the next state message's buffer
   std::string tick_hashes_;  // recorded fixed-rate games: per-tick hashes since the last checkpoint
 };
 

@@ -64,6 +64,19 @@ struct ArenaPlayer {
   core::Tick ai_next_decision_tick = 0;  // AI seats only
 };
 
+// The fields of a player a state delta reports (docs/games/arena.md), kept per tick
+// without the strings so remembering the previous tick costs no allocation.
+struct ArenaPublicFields {
+  std::int64_t ability_ready_tick = 0;
+  bool alive = true;
+  std::int64_t attack_ready_tick = 0, deaths = 0, fx = 0, fy = 0, hp = 0;
+  std::uint64_t last_input_seq = 0;
+  bool left = false;
+  std::int64_t respawn_tick = 0, score = 0, x = 0, y = 0;
+  static ArenaPublicFields of(const ArenaPlayer& p);
+  bool operator==(const ArenaPublicFields&) const = default;
+};
+
 // Seats in standings order: present before left, then score desc, deaths asc, seat asc.
 std::vector<std::uint32_t> arena_ranking(std::span<const ArenaPlayer> players);
 
@@ -86,7 +99,8 @@ class ArenaGame final : public core::Game {
   std::optional<core::Tick> next_deadline() const override { return std::nullopt; }
 
   nlohmann::json snapshot() const override;
-  nlohmann::json delta() const override { return delta_; }
+  nlohmann::json delta() const override;
+  bool write_delta_json(std::string& out) const override;
   void hash(core::StateHasher& h) const override;
   std::vector<std::uint64_t> acks() const override;
   bool finished() const override { return finished_; }
@@ -99,15 +113,14 @@ class ArenaGame final : public core::Game {
  private:
   void apply_input(const core::GameInput& in, core::StepOutput& out, bool& accepted);
   void run_ai(core::Rng& rng, core::StepOutput& out);
-  nlohmann::json make_delta() const;
+  void remember_public_fields();
 
   ArenaOptions options_;
   ArenaTuning tuning_;
   core::Tick tick_ = 0;
   bool finished_ = false;
   std::vector<ArenaPlayer> players_;
-  std::vector<ArenaPlayer> prev_;  // the players before the last step, for delta()
-  nlohmann::json delta_;
+  std::vector<ArenaPublicFields> prev_;  // the players before the last step, for delta()
 };
 
 // The factory the server's game registry calls; validates options (see parse_arena_options).
