@@ -155,149 +155,187 @@ std::uint64_t alter_one_move(std::vector<json>& lines, std::uint64_t from) {
   return 0;
 }
 
+// One arena match of 6 clients and 2 AI seats (10 s), recorded by the server, shared by
+// the test cases below (played once per run).
+struct RecordedArena {
+  TempDir dir;
+  json started, game_over;
+  std::string file;
+};
+
+const RecordedArena& recorded_arena() {
+  static const auto arena = [] {
+    auto a = std::make_unique<RecordedArena>();
+    TestServer server(recording_args(a->dir));
+    Clients clients;
+    a->started = start_arena(clients, server, 6, 2, 10);
+    REQUIRE(a->started["seats"].size() == 8);
+    a->game_over = play_arena(clients, std::chrono::seconds(40));
+    REQUIRE(a->game_over.is_object());
+    a->file = wait_for_recording(a->dir, a->started["game_id"]);
+    CHECK(server.stop() == 0);
+    return a;
+  }();
+  return *arena;
+}
+
 }  // namespace
 
-TEST_CASE("replay: an arena match of 6 clients and 2 AI recorded by the server verifies; its file is checked", "[replay]") {
+TEST_CASE("replay: an arena match of 6 clients and 2 AI recorded by the server verifies", "[replay]") {
+  const auto& a = recorded_arena();
+  check_verified(a.file, a.game_over["result"]);
+  const auto [code, report] = replay_json({a.file, "--timeline"});
+  CHECK(code == 0);
+  CHECK(report["ticks"] == 600);
+  CHECK(report["game_ms"] == 10000);
+  CHECK(report["tick_hashes"] == 600);
+  CHECK(report["checkpoints"] == 10);
+  CHECK(report["inputs"].get<int>() > 6 * 20);
+  std::size_t joins = 0, ai = 0;
+  for (const auto& e : report["timeline"]) {
+    joins += e["kind"] == "join";
+    ai += e["kind"] == "join" && e["data"]["ai"] == true;
+  }
+  CHECK(joins == 8);
+  CHECK(ai == 2);
+  CHECK(report["timeline"].back()["kind"] == "end");
+  const auto text = run_mtown({"replay", a.file});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("verified"));
+}
+
+TEST_CASE("replay: --print-state and --until", "[replay]") {
+  const auto& a = recorded_arena();
+  const auto state = run_mtown({"replay", a.file, "--print-state", "300"});
+  REQUIRE(state.exit_code == 0);
+  const auto s = json::parse(state.out);
+  CHECK(s["tick"] == 300);
+  CHECK(s["state"]["tick"] == 300);
+  CHECK(s["state"]["players"].size() == 8);
+  CHECK_THAT(state.err, Catch::Contains("verified"));  // the summary goes to stderr then
+  // The state at a checkpoint is the one the server recorded.
+  for (const auto& l : lines_of(slurp(a.file)))
+    if (l.value("t", "") == "hash" && l["tick"] == 300) CHECK(s["state"] == l["state"]);
+  CHECK(run_mtown({"replay", a.file, "--print-state", "601"}).exit_code == 2);
+  const auto [code, until] = replay_json({a.file, "--until", "200"});
+  CHECK(code == 0);
+  CHECK(until["status"] == "stopped");
+  CHECK(until["ticks"] == 200);
+  CHECK(until["tick_hashes"] == 180);  // checked up to the last checkpoint before 200
+}
+
+TEST_CASE("replay: one altered input is reported at its tick with the fields that differ", "[replay]") {
+  const auto& a = recorded_arena();
   TempDir dir;
-  TestServer server(recording_args(dir));
-  Clients clients;
-  const auto started = start_arena(clients, server, 6, 2, 10);
-  REQUIRE(started["seats"].size() == 8);
-  const auto game_over = play_arena(clients, std::chrono::seconds(40));
-  REQUIRE(game_over.is_object());
-  const std::string game_id = started["game_id"];
-  const auto file = wait_for_recording(dir, game_id);
-  check_verified(file, game_over["result"]);
-
-  SECTION("summary, timeline, state at a tick") {
-    const auto [code, report] = replay_json({file, "--timeline"});
-    CHECK(code == 0);
-    CHECK(report["ticks"] == 600);
-    CHECK(report["game_ms"] == 10000);
-    CHECK(report["tick_hashes"] == 600);
-    CHECK(report["inputs"].get<int>() > 8 * 100);
-    std::size_t joins = 0;
-    for (const auto& e : report["timeline"]) joins += e["kind"] == "join";
-    CHECK(joins == 8);
-    CHECK(report["timeline"].back()["kind"] == "end");
-    const auto text = run_mtown({"replay", file});
-    CHECK(text.exit_code == 0);
-    CHECK_THAT(text.out, Catch::Contains("verified"));
-    const auto state = run_mtown({"replay", file, "--print-state", "300"});
-    REQUIRE(state.exit_code == 0);
-    const auto s = json::parse(state.out);
-    CHECK(s["tick"] == 300);
-    CHECK(s["state"]["tick"] == 300);
-    CHECK(s["state"]["players"].size() == 8);
-    CHECK(run_mtown({"replay", file, "--print-state", "601"}).exit_code == 2);
-    const auto [until_code, until] = replay_json({file, "--until", "200"});
-    CHECK(until_code == 0);
-    CHECK(until["status"] == "stopped");
-    CHECK(until["ticks"] == 200);
+  auto lines = lines_of(slurp(a.file));
+  const auto tick = alter_one_move(lines, 30);
+  spit(dir.file("altered.mtrec"), join_lines(lines));
+  const auto [code, report] = replay_json({dir.file("altered.mtrec")});
+  INFO(report.dump(2));
+  CHECK(code == 3);
+  CHECK(report["verified"] == false);
+  const auto& d = report["divergence"];
+  CHECK(d["tick"] == tick);
+  CHECK(d["what"] == "state hash");
+  REQUIRE_FALSE(d["fields"].empty());
+  bool position = false;
+  for (const auto& f : d["fields"]) {
+    CHECK(f["expected"] != f["actual"]);
+    const std::string path = f["path"];
+    position = position || path.ends_with("/x") || path.ends_with("/y");
   }
-  SECTION("one altered input is reported at its tick with the fields that differ") {
-    auto lines = lines_of(slurp(file));
-    const auto tick = alter_one_move(lines, 30);
-    spit(dir.file("altered.mtrec"), join_lines(lines));
-    const auto [code, report] = replay_json({dir.file("altered.mtrec")});
-    INFO(report.dump(2));
-    CHECK(code == 3);
-    CHECK(report["verified"] == false);
-    const auto& d = report["divergence"];
-    CHECK(d["tick"] == tick);
-    CHECK(d["what"] == "state hash");
-    REQUIRE_FALSE(d["fields"].empty());
-    bool position = false;
-    for (const auto& f : d["fields"]) {
-      CHECK(f["expected"] != f["actual"]);
-      const std::string path = f["path"];
-      position = position || path.ends_with("/x") || path.ends_with("/y");
+  CHECK(position);
+  const auto text = run_mtown({"replay", dir.file("altered.mtrec")});
+  CHECK(text.exit_code == 3);
+  CHECK_THAT(text.out, Catch::Contains("DIVERGED at tick " + std::to_string(tick)));
+}
+
+TEST_CASE("replay: refused files: newer format, corrupt, unknown game, missing; a game id needs a database", "[replay]") {
+  const auto& a = recorded_arena();
+  TempDir dir;
+  const auto lines = lines_of(slurp(a.file));
+  auto newer = lines;
+  newer[0]["mtrec"] = 2;
+  spit(dir.file("newer.mtrec"), join_lines(newer));
+  auto r = run_mtown({"replay", dir.file("newer.mtrec")});
+  CHECK(r.exit_code == 6);
+  CHECK_THAT(r.err, Catch::Contains("newer") && Catch::Contains("upgrade mtown"));
+
+  auto text = join_lines(lines);
+  text.resize(text.size() * 2 / 3);  // cut mid-line
+  spit(dir.file("cut.mtrec"), text);
+  r = run_mtown({"replay", dir.file("cut.mtrec")});
+  CHECK(r.exit_code == 5);
+  CHECK_THAT(r.err, Catch::Contains("not valid JSON") && Catch::Contains("line "));
+
+  auto chess = lines;
+  chess[0]["game"] = "chess";
+  spit(dir.file("chess.mtrec"), join_lines(chess));
+  r = run_mtown({"replay", dir.file("chess.mtrec")});
+  CHECK(r.exit_code == 7);
+  CHECK_THAT(r.err, Catch::Contains("chess"));
+
+  CHECK(run_mtown({"replay", dir.file("missing.mtrec")}).exit_code == 4);
+  CHECK(run_mtown({"replay", "g_12345"}).exit_code == 2);
+  CHECK(run_mtown({"replay"}).exit_code == 2);
+}
+
+TEST_CASE("replay: --export writes a file that replays the same", "[replay]") {
+  const auto& a = recorded_arena();
+  TempDir dir;
+  const auto out = dir.file("copy.mtrec");
+  const auto r = run_mtown({"replay", a.file, "--export", out});
+  CHECK(r.exit_code == 0);
+  CHECK(lines_of(slurp(out)) == lines_of(slurp(a.file)));
+  check_verified(out, a.game_over["result"]);
+}
+
+TEST_CASE("replay: --serve plays a recording to WebSocket clients as if live", "[replay]") {
+  const auto& a = recorded_arena();
+  TestServer replay_server({}, {}, {"replay", a.file, "--serve", "--speed", "5"});
+  WsClient watcher(replay_server.port());  // checks seq and every message's schema
+  const auto t0 = Clock::now();
+  CHECK(watcher.expect("room_state")["room"]["players"].size() == 8);
+  const auto first = watcher.expect("game_started");
+  CHECK(first["game_id"] == a.started["game_id"]);
+  CHECK(first["snapshot"]["tick"] == 0);
+  CHECK(first["snapshot"] == a.started["snapshot"]);
+  CHECK(first["seats"] == a.started["seats"]);
+  watcher.send({{"type", "ping"}, {"rid", 1}});
+  watcher.send({{"type", "input"}, {"input_seq", 7}, {"data", {{"action", "attack"}}}});
+  std::uint64_t tick = 0;
+  bool pong = false, refused = false;
+  std::unique_ptr<WsClient> late;
+  json over;
+  while (over.is_null()) {
+    const auto m = watcher.recv(std::chrono::seconds(10));
+    const std::string type = m["type"];
+    if (type == "state") {
+      CHECK(m["tick"] == tick + 1);
+      tick = m["tick"];
+      if (tick == 300) late = std::make_unique<WsClient>(replay_server.port(), encoding("mtown.v1.msgpack"));
+    } else if (type == "pong") {
+      pong = m["rid"] == 1;
+    } else if (type == "error") {
+      refused = m["code"] == "NOT_A_PLAYER" && m["input_seq"] == 7;
+    } else if (type == "game_over") {
+      over = m;
     }
-    CHECK(position);
-    const auto text = run_mtown({"replay", dir.file("altered.mtrec")});
-    CHECK(text.exit_code == 3);
-    CHECK_THAT(text.out, Catch::Contains("DIVERGED at tick " + std::to_string(tick)));
   }
-  SECTION("refused files: newer format, corrupt, unknown game, missing; a game id needs a database") {
-    auto lines = lines_of(slurp(file));
-    auto newer = lines;
-    newer[0]["mtrec"] = 2;
-    spit(dir.file("newer.mtrec"), join_lines(newer));
-    auto r = run_mtown({"replay", dir.file("newer.mtrec")});
-    CHECK(r.exit_code == 6);
-    CHECK_THAT(r.err, Catch::Contains("newer") && Catch::Contains("upgrade mtown"));
-
-    auto text = join_lines(lines);
-    text.resize(text.size() * 2 / 3);  // cut mid-line
-    spit(dir.file("cut.mtrec"), text);
-    r = run_mtown({"replay", dir.file("cut.mtrec")});
-    CHECK(r.exit_code == 5);
-    CHECK_THAT(r.err, Catch::Contains("not valid JSON") && Catch::Contains("line "));
-
-    auto chess = lines;
-    chess[0]["game"] = "chess";
-    spit(dir.file("chess.mtrec"), join_lines(chess));
-    r = run_mtown({"replay", dir.file("chess.mtrec")});
-    CHECK(r.exit_code == 7);
-    CHECK_THAT(r.err, Catch::Contains("chess"));
-
-    CHECK(run_mtown({"replay", dir.file("missing.mtrec")}).exit_code == 4);
-    CHECK(run_mtown({"replay", "g_12345"}).exit_code == 2);
-    CHECK(run_mtown({"replay"}).exit_code == 2);
-  }
-  SECTION("export writes a file that replays the same") {
-    const auto out = dir.file("copy.mtrec");
-    const auto r = run_mtown({"replay", file, "--export", out});
-    CHECK(r.exit_code == 0);
-    CHECK(lines_of(slurp(out)) == lines_of(slurp(file)));
-    check_verified(out, game_over["result"]);
-  }
-  SECTION("--serve plays it to WebSocket clients as if live") {
-    TestServer replay_server({}, {}, {"replay", file, "--serve", "--speed", "5"});
-    WsClient watcher(replay_server.port());  // checks seq and every message's schema
-    const auto t0 = Clock::now();
-    CHECK(watcher.expect("room_state")["room"]["players"].size() == 8);  // 6 humans, 2 AI
-    const auto first = watcher.expect("game_started");
-    CHECK(first["game_id"] == game_id);
-    CHECK(first["snapshot"]["tick"] == 0);
-    CHECK(first["snapshot"] == started["snapshot"]);
-    watcher.send({{"type", "ping"}, {"rid", 1}});
-    watcher.send({{"type", "input"}, {"input_seq", 7}, {"data", {{"action", "attack"}}}});
-    std::uint64_t tick = 0;
-    bool pong = false, refused = false;
-    std::unique_ptr<WsClient> late;
-    json over;
-    while (over.is_null()) {
-      const auto m = watcher.recv(std::chrono::seconds(10));
-      const std::string type = m["type"];
-      if (type == "state") {
-        CHECK(m["tick"] == tick + 1);
-        tick = m["tick"];
-        if (tick == 300) late = std::make_unique<WsClient>(replay_server.port(), encoding("mtown.v1.msgpack"));
-      } else if (type == "pong") {
-        pong = m["rid"] == 1;
-      } else if (type == "error") {
-        refused = m["code"] == "NOT_A_PLAYER" && m["input_seq"] == 7;
-      } else if (type == "game_over") {
-        over = m;
-      }
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    CHECK(tick == 600);
-    CHECK(pong);
-    CHECK(refused);
-    CHECK(over["result"] == game_over["result"]);
-    CHECK(seconds > 1.5);  // 10 s of play at 5x: about 2 s, never instantly
-    CHECK(watcher.expect("room_state")["room"]["status"] == "completed");
-    // A watcher who came in the middle starts from the state of that moment.
-    REQUIRE(late);
-    late->expect("room_state");
-    const auto mid = late->expect("game_started");
-    CHECK(mid["snapshot"]["tick"].get<int>() >= 300);
-    CHECK(late->recv_until("game_over", std::chrono::seconds(10))["result"] == game_over["result"]);
-    CHECK(replay_server.stop() == 0);
-  }
-  CHECK(server.stop() == 0);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  CHECK(tick == 600);
+  CHECK(pong);
+  CHECK(refused);
+  CHECK(over["result"] == a.game_over["result"]);
+  CHECK(seconds > 1.5);  // 10 s of play at 5x: about 2 s, never instantly
+  CHECK(watcher.expect("room_state")["room"]["status"] == "completed");
+  // A watcher who came in the middle starts from the state of that moment.
+  REQUIRE(late);
+  late->expect("room_state");
+  const auto mid = late->expect("game_started");
+  CHECK(mid["snapshot"]["tick"].get<int>() >= 300);
+  CHECK(late->recv_until("game_over", std::chrono::seconds(10))["result"] == a.game_over["result"]);
+  CHECK(replay_server.stop() == 0);
 }
 
 TEST_CASE("replay: 8-client arena games verify whatever the server's thread count", "[replay]") {
