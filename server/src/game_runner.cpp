@@ -157,6 +157,7 @@ void GameRunner::run_step(core::Tick tick) {
     host_.send_to_seat(r.seat, refusal_message(r, rid));
   }
   out.refusals.clear();
+  host_.on_step(out);
   publish(tick, out);
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {
