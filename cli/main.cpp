@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   commands[serve] = add_serve(*serve);
   auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
   commands[migrate] = add_migrate(*migrate);
+  auto* inspect = app.add_subcommand("inspect", "read-only view of the live rooms, players and nodes in Redis");
+  commands[inspect] = add_inspect(*inspect);
 
   try {
     app.parse(argc, argv);
