@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   commands[migrate] = add_migrate(*migrate);
   auto* replay = app.add_subcommand("replay", "re-run a recorded game, check every hash, show where it diverged");
   commands[replay] = add_replay(*replay);
+  auto* inspect = app.add_subcommand("inspect", "read-only view of the live rooms, players and nodes in Redis");
+  commands[inspect] = add_inspect(*inspect);
 
   try {
     app.parse(argc, argv);

@@ -175,6 +175,11 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
   s.redis_url = c.str("redis.url");
+  s.redis_node_id = c.str("redis.node_id");
+  s.redis_key_ttl_s = static_cast<int>(c.integer("redis.key_ttl_s"));
+  s.redis_breaker_threshold = static_cast<int>(c.integer("redis.breaker_threshold"));
+  s.redis_breaker_reset_ms = static_cast<int>(c.integer("redis.breaker_reset_ms"));
+  s.redis_timeout_ms = static_cast<int>(c.integer("redis.timeout_ms"));
   s.mtrec_dir = c.str("recording.mtrec_dir");
   return s;
 }

@@ -29,6 +29,13 @@ constexpr std::array kKeys{
     ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
               "sqlite:PATH, postgres://..., or none"},
     ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},
+    ConfigKey{"redis.node_id", T::string, "", 0, 0, "", "this node's id in Redis (node:{id}, room owner); empty: HOST:PORT"},
+    ConfigKey{"redis.key_ttl_s", T::integer, "60", 3, 86400, "",
+              "TTL of the node's keys, refreshed every third of it: a dead node's keys expire after it"},
+    ConfigKey{"redis.breaker_threshold", T::integer, "5", 1, 1000, "", "failed Redis attempts in a row that open the circuit breaker"},
+    ConfigKey{"redis.breaker_reset_ms", T::integer, "30000", 100, 3600000, "",
+              "how long an open breaker waits before one trial attempt"},
+    ConfigKey{"redis.timeout_ms", T::integer, "2000", 50, 60000, "", "Redis connect and command timeout"},
     ConfigKey{"recording.mtrec_dir", T::string, "", 0, 0, "",
               "also write every finished game to DIR/<game_id>.mtrec (for mtown replay); empty: off"},
 };

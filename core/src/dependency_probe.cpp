@@ -1,6 +1,7 @@
 #include "mtown/core/dependency_probe.hpp"
 
-#include <hiredis/hiredis.h>
+#include "mtown/core/redis_client.hpp"
+
 #include <sqlite3.h>
 
 #include <charconv>
@@ -46,6 +47,14 @@ std::optional<RedisUrl> parse_redis_url(const std::string& url) {
   if (!url.starts_with(scheme)) return std::nullopt;
   std::string_view rest = std::string_view(url).substr(scheme.size());
   RedisUrl out;
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const auto userinfo = rest.substr(0, at);
+    const auto colon = userinfo.find(':');
+    out.user = std::string(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) out.password = std::string(userinfo.substr(colon + 1));
+    else std::swap(out.user, out.password);  // redis://secret@host: a bare password
+    rest = rest.substr(at + 1);
+  }
   if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
     const auto db = to_int(rest.substr(slash + 1));
     if (!db || *db < 0) return std::nullopt;
@@ -105,9 +114,27 @@ void DependencyProbe::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void DependencyProbe::add_gate(std::string name, std::function<std::string()> failing) {
+  gates_.emplace_back(std::move(name), std::move(failing));
+}
+
 std::vector<DependencyStatus> DependencyProbe::statuses() const {
-  std::lock_guard lock(mutex_);
-  return statuses_;
+  std::vector<DependencyStatus> out;
+  {
+    std::lock_guard lock(mutex_);
+    out = statuses_;
+  }
+  for (const auto& [name, failing] : gates_) {
+    const auto reason = failing();
+    if (reason.empty()) continue;
+    for (auto& s : out)
+      if (s.name == name) {
+        s.error = s.ok || s.error.empty() ? reason : s.error + "; " + reason;
+        s.ok = false;
+        s.checked = true;
+      }
+  }
+  return out;
 }
 
 void DependencyProbe::run() {
@@ -151,21 +178,12 @@ DependencyStatus DependencyProbe::check_database() const {
 DependencyStatus DependencyProbe::check_redis() const {
   const auto& r = *redis_;
   return timed("redis", r.host + ":" + std::to_string(r.port), [&]() -> std::string {
-    const timeval timeout{2, 0};
-    redisContext* c = redisConnectWithTimeout(r.host.c_str(), r.port, timeout);
-    if (!c) return "redis: out of memory";
-    std::string err;
-    if (c->err) {
-      err = std::string("redis: ") + c->errstr;
-    } else {
-      redisSetTimeout(c, timeout);
-      auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-      if (!reply) err = std::string("redis: ") + c->errstr;
-      else if (reply->type == REDIS_REPLY_ERROR) err = std::string("redis: ") + reply->str;
-      freeReplyObject(reply);
-    }
-    redisFree(c);
-    return err;
+    RedisClient client;
+    if (auto err = client.connect(r, std::chrono::seconds(2))) return "redis: " + err->message;
+    const auto reply = client.command({"PING"});
+    if (!reply) return "redis: " + client.last_error().message;
+    if (reply->is_error()) return "redis: " + reply->str;
+    return "";
   });
 }
 

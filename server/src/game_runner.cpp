@@ -205,6 +205,7 @@ void GameRunner::run_step(core::Tick tick) {
   }
   out.refusals.clear();
   record_step(tick, inputs, out);
+  host_.on_step(out);
   publish(tick, out);
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {

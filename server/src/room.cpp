@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "mtown/core/log.hpp"
+#include "mtown/server/live_state.hpp"
 
 namespace mtown::server {
 namespace {
@@ -36,6 +37,7 @@ void Room::start() {
       if (auto room = weak.lock(); room && !ec) room->do_close(RoomCloseReason::expired);
     });
     self->arm_empty_timer();  // a room nobody joins closes like an emptied one
+    self->report_live();
   });
 }
 
@@ -120,6 +122,7 @@ void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMemb
       if (seats[seat].player_id == player_id) runner_->submit(seat, 0, core::leave_input_data());
   }
   members_.erase(it);
+  report_left(player_id, !requester);
   publish_summary();
   core::log_info("player_left", {{"room", settings_.code}, {"player", player_id}, {"players", members_.size()},
                                  {"reason", requester ? "left" : "disconnected"}});
@@ -142,15 +145,13 @@ void Room::do_close(RoomCloseReason reason) {
   empty_timer_.cancel();
   ttl_timer_.cancel();
   if (!members_.empty() && reason != RoomCloseReason::empty)
-    broadcast(core::encode_message(ServerType::room_closed, {{"code", settings_.code},
-                                                             {"reason", reason == RoomCloseReason::expired ? "expired" : "shutdown"}}));
+    broadcast(core::encode_message(ServerType::room_closed, {{"code", settings_.code}, {"reason", close_reason_name(reason)}}));
   for (const auto& m : members_)
     if (auto sink = m.sink.lock()) sink->on_left_room(this);
   members_.clear();
   publish_summary();
-  core::log_info("room_closed", {{"room", settings_.code},
-                                 {"reason", reason == RoomCloseReason::expired ? "expired"
-                                            : reason == RoomCloseReason::empty ? "empty" : "shutdown"}});
+  core::log_info("room_closed", {{"room", settings_.code}, {"reason", close_reason_name(reason)}});
+  if (services_ && services_->live) services_->live->room_closed(settings_.code, close_reason_name(reason));
   on_closed_(*this);
 }
 
@@ -198,9 +199,12 @@ json Room::room_json() const {
 }
 
 void Room::publish_summary() {
-  std::lock_guard lock(summary_mutex_);
-  summary_.players = static_cast<int>(members_.size());
-  summary_.status = closed_ ? "closed" : status_name();
+  {
+    std::lock_guard lock(summary_mutex_);
+    summary_.players = static_cast<int>(members_.size());
+    summary_.status = closed_ ? "closed" : status_name();
+  }
+  report_live();
 }
 
 void Room::arm_empty_timer() {

@@ -7,6 +7,7 @@
 #include "mtown/core/ids.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
+#include "mtown/server/live_state.hpp"
 #include "mtown/server/room.hpp"
 
 namespace mtown::server {
@@ -126,6 +127,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),
                                          services_->metrics);
   runner_->start();
+  report_game_started();
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
 }
 
@@ -146,6 +148,7 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   if (data.value("action", "") == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
   if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
     return refuse(ErrorCode::not_host, "only the host may do that");
+  if (services_->live) services_->live->player_active(player_id);
   runner_->submit(seat, input_seq, std::move(data), rid);
 }
 

@@ -10,11 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/ws_session.hpp"
+#include "redis_live_state.hpp"
 
 namespace mtown::server {
 namespace {
@@ -52,6 +55,28 @@ void begin_shutdown(ServerContext& ctx, net::io_context& ioc, Listener& listener
   });
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+// With redis.url set, rooms mirror their state into Redis and ops can close them from there.
+std::unique_ptr<RedisLiveState> make_live_state(const core::ServeConfig& config, const core::RedisUrl& url,
+                                                const std::string& address, std::uint16_t port, ServerContext& ctx) {
+  const std::string node_id = config.redis_node_id.empty() ? host_name() + ":" + std::to_string(port) : config.redis_node_id;
+  auto load = [&ctx, &config] { return NodeLoad{ctx.open_connections.load(), config.max_connections, config.max_rooms}; };
+  auto close_room = [&ctx](const std::string& code, RedisSubscriber::Reply reply) {
+    const auto room = ctx.rooms.find(code);
+    if (!room) return reply(false, "the room is not open on this node");
+    room->close(RoomCloseReason::by_operator, [reply] { reply(true, "closed"); });
+  };
+  core::log_info("redis_live_state", {{"node", node_id}, {"redis", url.host + ":" + std::to_string(url.port)},
+                                      {"db", url.db}, {"key_ttl_s", config.redis_key_ttl_s}});
+  return std::make_unique<RedisLiveState>(config, url, node_id, address, ctx.metrics.registry(), std::move(load),
+                                          std::move(close_room));
+}
+
 }  // namespace
 
 int run_server(const core::ServeConfig& config) {
@@ -61,6 +86,7 @@ int run_server(const core::ServeConfig& config) {
   core::DependencyProbe probe(db, redis, std::chrono::seconds(2));
   // The context outlives the io_context: handlers destroyed with it still reach the context.
   std::optional<ServerContext> context;
+  std::unique_ptr<RedisLiveState> live;  // outlives the io_context: rooms call into it
   net::io_context ioc(threads);
   std::vector<games::Question> own_pool;
   if (!config.party_questions_file.empty()) {
@@ -101,6 +127,12 @@ int run_server(const core::ServeConfig& config) {
   const std::string base = url_host(ep) + ":" + std::to_string(ep.port());
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http://" + base + "/"},
                                {"websocket", "ws://" + base + "/ws"}, {"threads", threads}});
+  if (redis) {
+    live = make_live_state(config, *redis, base, ep.port(), ctx);
+    ctx.rooms.set_live_state(live.get());
+    probe.add_gate("redis", [&live] { return live->health_problem(); });
+    live->start();
+  }
   probe.start();
   listener->start();
 
@@ -114,6 +146,7 @@ int run_server(const core::ServeConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
+  if (live) live->stop();  // after the rooms closed: their deletions reach Redis first
   probe.stop();
   return serve_ok;
 }

@@ -69,6 +69,11 @@ struct ServeConfig {
   std::string party_questions_file;
   std::string database_url;
   std::string redis_url;
+  std::string redis_node_id;
+  int redis_key_ttl_s = 60;
+  int redis_breaker_threshold = 5;
+  int redis_breaker_reset_ms = 30000;
+  int redis_timeout_ms = 2000;
   std::string mtrec_dir;
 
   static ServeConfig from(const Config& c);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@ struct RedisUrl {
   std::string host;
   int port = 6379;
   int db = 0;
+  std::string user;      // redis://user:password@host (ACL), or empty
+  std::string password;  // redis://:password@host, or empty: no AUTH
 };
 struct DatabaseUrl {
   enum class Kind { none, sqlite, postgres } kind = Kind::none;
@@ -43,6 +46,10 @@ class DependencyProbe {
   DependencyProbe(const DependencyProbe&) = delete;
   DependencyProbe& operator=(const DependencyProbe&) = delete;
 
+  // A second opinion on one dependency, added before start(): while `failing()` returns a
+  // reason, statuses() reports that dependency as down with it (the Redis writer's open
+  // circuit breaker keeps /health/ready at 503 even when a PING would pass).
+  void add_gate(std::string name, std::function<std::string()> failing);
   void start();  // first check runs at once on the probe thread
   void stop();
   std::vector<DependencyStatus> statuses() const;
@@ -59,6 +66,7 @@ class DependencyProbe {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::vector<DependencyStatus> statuses_;
+  std::vector<std::pair<std::string, std::function<std::string()>>> gates_;
   std::thread thread_;
 };
 

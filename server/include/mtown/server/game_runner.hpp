@@ -28,6 +28,8 @@ class GameHost {
   virtual void broadcast(const core::SharedMessage& message) = 0;
   virtual void send_to_seat(std::uint32_t seat, const core::SharedMessage& message) = 0;
   virtual void game_over(const nlohmann::json& result) = 0;
+  // Every step's output before it is published (events still in place), e.g. for Redis.
+  virtual void on_step(const core::StepOutput& out) { (void)out; }
 };
 
 struct GameSetup {

@@ -24,6 +24,7 @@ namespace mtown::server {
 
 namespace net = boost::asio;
 class Room;
+class LiveState;
 
 // A connection as a room sees it. Calls come from the room's strand; implementations
 // hop to their own strand and must not call back into the room synchronously.
@@ -60,9 +61,11 @@ struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
   MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
+  LiveState* live = nullptr;  // Redis when configured (room_live.cpp)
 };
 
-enum class RoomCloseReason { expired, empty, shutdown };
+enum class RoomCloseReason { expired, empty, shutdown, by_operator };
+std::string_view close_reason_name(RoomCloseReason reason);
 enum class RoomStatus { waiting, active, completed };
 
 class Room : public std::enable_shared_from_this<Room>, private GameHost {
@@ -105,6 +108,12 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   void broadcast(const core::SharedMessage& message) override { broadcast(message, {}); }
   void send_to_seat(std::uint32_t seat, const core::SharedMessage& message) override;
   void game_over(const nlohmann::json& result) override;
+  void on_step(const core::StepOutput& out) override;
+
+  // Live state (room_live.cpp): what the node's store (Redis) mirrors of this room.
+  void report_live();
+  void report_left(const std::string& player_id, bool disconnected);
+  void report_game_started();
 
   bool refuse_unless_host(const std::string& player_id, const std::shared_ptr<RoomMember>& requester,
                           const nlohmann::json& rid);
@@ -137,6 +146,8 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   std::shared_ptr<GameRunner> runner_;  // the current or last game
   int ai_count_ = 0;
   bool closed_ = false;
+  std::string live_phase_ = "lobby";
+  int live_round_ = 0;
   net::steady_timer empty_timer_;
   net::steady_timer ttl_timer_;
 

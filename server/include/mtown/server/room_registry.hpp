@@ -44,6 +44,8 @@ class RoomRegistry {
   std::shared_ptr<Room> find(const std::string& code) const;
   std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
   std::size_t size() const;
+  // Before the first room is created: where rooms report their live state (Redis).
+  void set_live_state(LiveState* live) { services_.live = live; }
   void clear();  // forgets every room (after the io threads stopped)
   // `done` runs once every room has closed and told its members (on some room's strand).
   void close_all(RoomCloseReason reason, std::function<void()> done);

@@ -1,0 +1,232 @@
+// `mtown inspect` against a redis-server of the test's own: a database of 100,000
+// unrelated keys, JSON against tables, --watch, and every documented error exit code.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "game_helpers.hpp"
+#include "redis_helpers.hpp"
+
+using namespace mtown::test;
+using namespace mtown::test::games;
+
+namespace {
+
+CommandResult inspect(const RedisProcess& redis, std::vector<std::string> args, const std::string& url = {}) {
+  args.insert(args.begin(), "inspect");
+  args.insert(args.end(), {"--redis", url.empty() ? redis.url() : url});
+  return run_mtown(args);
+}
+
+json inspect_json(const RedisProcess& redis, std::vector<std::string> args) {
+  args.push_back("--json");
+  const auto r = inspect(redis, args);
+  INFO("exit " << r.exit_code << ": " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+void fill_unrelated(RedisLook& look, int count) {
+  std::vector<std::vector<std::string>> batch;
+  for (int i = 0; i < count; ++i) {
+    if (i % 2) batch.push_back({"SET", "other:" + std::to_string(i), "x"});
+    else batch.push_back({"HSET", "session:" + std::to_string(i), "user", "u" + std::to_string(i)});
+    if (batch.size() == 10000 || i + 1 == count) {
+      std::vector<mtown::core::RedisReply> replies;
+      REQUIRE(look.client().pipeline(batch, replies));
+      batch.clear();
+    }
+  }
+}
+
+std::string stat_line(const std::string& info, const std::string& name) {
+  const auto at = info.find("cmdstat_" + name + ":");
+  return at == std::string::npos ? "" : info.substr(at, info.find('\n', at) - at);
+}
+
+}  // namespace
+
+TEST_CASE("inspect on a Redis holding 100,000 unrelated keys: SCAN only, nothing slow", "[redis][inspect]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  fill_unrelated(look, 100000);
+  TestServer server(std::vector<std::string>{"--database", "none", "--redis", redis.url(), "--set", "redis.node_id=big"});
+  Clients clients;
+  std::vector<std::string> codes;
+  for (const char* game : {"party", "arena", "party"}) {
+    clients.push_back(std::make_unique<WsClient>(server.port()));
+    codes.push_back(create_room(*clients.back(), game, "P" + std::to_string(codes.size())));
+  }
+  std::sort(codes.begin(), codes.end());
+  eventually([&] { return look.smembers("rooms:active") == codes && look.exists("node:big"); }, 5s, "3 rooms and the node");
+
+  look.cmd({"CONFIG", "SET", "slowlog-log-slower-than", "20000"});  // 20 ms
+  look.cmd({"SLOWLOG", "RESET"});
+  look.cmd({"CONFIG", "RESETSTAT"});
+  const auto rooms = inspect_json(redis, {"rooms"});
+  CHECK(rooms["total"] == 3);
+  std::vector<std::string> listed;
+  for (const auto& r : rooms["rooms"]) listed.push_back(r["code"]);
+  CHECK(listed == codes);
+  CHECK(inspect_json(redis, {"rooms", "--game", "party"})["total"] == 2);
+  CHECK(inspect_json(redis, {"rooms", "--phase", "lobby"})["total"] == 3);
+  CHECK(inspect_json(redis, {"rooms", "--phase", "voting"})["total"] == 0);
+  CHECK(inspect_json(redis, {"players"})["total"] == 3);
+  CHECK(inspect_json(redis, {"nodes"})["total"] == 1);
+  const auto stats = inspect_json(redis, {"stats"});
+  CHECK(stats["keys"]["room"] == 3);
+  CHECK(stats["keys"]["player"] == 3);
+  CHECK(stats["keys"]["node"] == 1);
+  CHECK(stats["keys"]["rooms_active"] == 1);
+  CHECK(stats["mtown_keys"] == 8);
+  CHECK(stats["mtown_memory_bytes"].get<long long>() > 0);
+  CHECK(stats["rooms_active"] == 3);
+  CHECK(stats["db_keys"].get<long long>() >= 100008);
+
+  const auto info = look.cmd({"INFO", "commandstats"}).str;
+  INFO(info);
+  CHECK(stat_line(info, "keys").empty());      // never KEYS
+  CHECK(stat_line(info, "smembers").empty());  // nor a whole set at once
+  CHECK_FALSE(stat_line(info, "scan").empty());
+  CHECK(look.cmd({"SLOWLOG", "LEN"}).integer == 0);  // no command took 20 ms
+}
+
+TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[redis][inspect]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  TestServer server(std::vector<std::string>{"--database", "none", "--redis", redis.url(), "--set", "redis.node_id=n1"});
+  WsClient a(server.port()), b(server.port());
+  const auto code = create_room(a, "party", "Ann");
+  join_room(b, code, "Ben", {&a});
+  a.send({{"type", "add_ai"}});
+  a.expect("player_joined");
+  eventually([&] { return look.hgetall("room:" + code)["ai"] == "1"; }, 5s, "the AI seat in Redis");
+
+  const auto model = inspect_json(redis, {"rooms"});
+  const auto table = inspect(redis, {"rooms"});
+  REQUIRE(table.exit_code == 0);
+  std::istringstream lines(table.out);
+  std::string header, row, total;
+  std::getline(lines, header);
+  std::getline(lines, row);
+  std::getline(lines, total);
+  CHECK(header.rfind("CODE", 0) == 0);
+  std::istringstream cells(row);
+  std::string c_code, c_game, c_phase, c_players, c_ai, c_node;
+  cells >> c_code >> c_game >> c_phase >> c_players >> c_ai >> c_node;
+  const auto& r = model["rooms"][0];
+  CHECK(c_code == r["code"]);
+  CHECK(c_game == r["game"]);
+  CHECK(c_phase == r["phase"]);
+  CHECK(c_players == std::to_string(r["players"].get<int>()) + "/" + std::to_string(r["max_players"].get<int>()));
+  CHECK(c_players == "3/8");
+  CHECK(c_ai == "1");
+  CHECK(c_node == "n1");
+  CHECK(total == "total: 1 rooms, 3 players");
+
+  const auto players = inspect_json(redis, {"players", "--room", code});
+  REQUIRE(players["total"] == 2);  // the AI seat has no player key
+  const auto players_table = inspect(redis, {"players", "--room", code});
+  for (const auto& p : players["players"]) CHECK(players_table.out.find(p["id"].get<std::string>()) != std::string::npos);
+  CHECK(players_table.out.find("total: 2 players, 2 connected") != std::string::npos);
+
+  // --watch: redraws every second until SIGINT, then exits 0.
+  const auto out_path = server.dir() + "/watch.out";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    const std::string bin = mtown_binary(), url = redis.url();
+    ::execl(bin.c_str(), bin.c_str(), "inspect", "rooms", "--watch", "1", "--redis", url.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::this_thread::sleep_for(2500ms);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::ifstream in(out_path);
+  const std::string watched((std::istreambuf_iterator<char>(in)), {});
+  std::size_t draws = 0;
+  for (auto at = watched.find("total: 1 rooms"); at != std::string::npos; at = watched.find("total: 1 rooms", at + 1)) ++draws;
+  CHECK(draws >= 2);
+}
+
+TEST_CASE("inspect errors: each with its exit code and what to check", "[redis][inspect]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+
+  SECTION("Redis unreachable: 3") {
+    const auto r = inspect(redis, {"rooms"}, "redis://127.0.0.1:" + std::to_string(free_port()));
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("cannot reach Redis") != std::string::npos);
+    CHECK(r.err.find("MTOWN_REDIS_URL") != std::string::npos);
+  }
+  SECTION("no --redis and no MTOWN_REDIS_URL: 2") {
+    const auto r = run_mtown({"inspect", "rooms"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("MTOWN_REDIS_URL") != std::string::npos);
+  }
+  SECTION("MTOWN_REDIS_URL is used when --redis is absent") {
+    const auto r = run_mtown({"inspect", "rooms", "--json"}, {{"MTOWN_REDIS_URL", redis.url()}});
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out)["total"] == 0);
+  }
+  SECTION("room not found: 5; a bad code: 2") {
+    auto r = inspect(redis, {"room", "ZZZZ"});
+    CHECK(r.exit_code == 5);
+    CHECK(r.err.find("room ZZZZ is not in Redis") != std::string::npos);
+    r = inspect(redis, {"room", "nope!"});
+    CHECK(r.exit_code == 2);
+  }
+  SECTION("keys of an unknown format: 6, naming them") {
+    look.cmd({"SET", "room:hello", "x"});
+    look.cmd({"SADD", "rooms:active", "ABCD"});
+    look.cmd({"SET", "room:ABCD", "not a hash"});
+    auto r = inspect(redis, {"rooms"});
+    CHECK(r.exit_code == 6);
+    CHECK(r.out.find("room:ABCD") != std::string::npos);
+    CHECK(r.err.find("no other application") != std::string::npos);
+    r = inspect(redis, {"stats", "--json"});
+    CHECK(r.exit_code == 6);
+    const auto stats = json::parse(r.out);
+    REQUIRE(stats["unknown_keys"].size() == 1);
+    CHECK(stats["unknown_keys"][0]["key"] == "room:hello");
+    r = inspect(redis, {"room", "ABCD"});
+    CHECK(r.exit_code == 6);
+  }
+  SECTION("--close needs --yes: 2; a room whose server is gone: 7") {
+    look.cmd({"HSET", "room:WXYZ", "id", "r_1", "code", "WXYZ", "game", "party", "status", "waiting", "phase", "lobby",
+              "round", "0", "host", "", "players", "[]", "player_count", "0", "max_players", "8", "ai", "0", "public", "1",
+              "node", "dead-node", "game_id", "", "created_at_ms", "1", "expires_at_ms", "2", "updated_at_ms", "1"});
+    auto r = inspect(redis, {"room", "WXYZ", "--close"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--yes") != std::string::npos);
+    r = inspect(redis, {"room", "WXYZ", "--close", "--yes"});
+    CHECK(r.exit_code == 7);
+    CHECK(r.err.find("no server is listening") != std::string::npos);
+    CHECK(inspect_json(redis, {"room", "WXYZ"})["room"]["node"] == "dead-node");  // nothing changed
+  }
+}
+
+TEST_CASE("inspect: Redis with a password: 4 without it or with a wrong one", "[redis][inspect]") {
+  RedisProcess redis({"--requirepass", "s3cret"});
+  const std::string base = "127.0.0.1:" + std::to_string(redis.port());
+  auto r = inspect(redis, {"stats"}, "redis://" + base);
+  CHECK(r.exit_code == 4);
+  CHECK(r.err.find("password") != std::string::npos);
+  r = inspect(redis, {"stats"}, "redis://:wrong@" + base);
+  CHECK(r.exit_code == 4);
+  r = inspect(redis, {"stats", "--json"}, "redis://:s3cret@" + base);
+  CHECK(r.exit_code == 0);
+  // The server authenticates the same way.
+  TestServer server(std::vector<std::string>{"--database", "none", "--redis", "redis://:s3cret@" + base});
+  eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready with a password");
+  r = inspect(redis, {"nodes", "--json"}, "redis://:s3cret@" + base);
+  REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["total"] == 1);
+}

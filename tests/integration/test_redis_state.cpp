@@ -1,0 +1,274 @@
+// `mtown serve --redis`: live room state in a redis-server of the test's own, read back
+// with hiredis, redis-cli and `mtown inspect`; Redis killed mid-game; dead nodes' keys.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "game_helpers.hpp"
+#include "redis_helpers.hpp"
+
+using namespace mtown::test;
+using namespace mtown::test::games;
+
+namespace {
+
+const std::vector<std::string> kNames{"Ann", "Ben", "Cat", "Dan", "Eve", "Fay", "Gus", "Hal"};
+
+std::vector<std::string> redis_args(const RedisProcess& redis, const std::string& node, int key_ttl_s = 60) {
+  auto args = serve_args();
+  args.insert(args.end(), {"--redis", redis.url(), "--set", "redis.node_id=" + node, "--set",
+                           "redis.key_ttl_s=" + std::to_string(key_ttl_s)});
+  return args;
+}
+
+json inspect_json(const RedisProcess& redis, std::vector<std::string> args) {
+  args.insert(args.begin(), "inspect");
+  args.insert(args.end(), {"--redis", redis.url(), "--json"});
+  const auto r = run_mtown(args);
+  INFO("mtown " << args[1] << ": exit " << r.exit_code << ", stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+std::vector<std::string> codes_of(const json& rooms_model) {
+  std::vector<std::string> out;
+  for (const auto& r : rooms_model["rooms"]) out.push_back(r["code"]);
+  return out;
+}
+
+// `redis-cli HGETALL key` as a map: the tool an operator would compare against.
+std::map<std::string, std::string> redis_cli_hgetall(int port, const std::string& key) {
+  const std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(port) + " --no-raw HGETALL " + key + " 2>&1";
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe);
+  std::vector<std::string> lines;
+  char buf[65536];
+  while (std::fgets(buf, sizeof buf, pipe)) {
+    std::string line(buf);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    // --no-raw prints `1) "value"` with C escapes; values here hold JSON, so unescape \" and \\.
+    const auto open = line.find('"');
+    REQUIRE(open != std::string::npos);
+    std::string value;
+    for (std::size_t i = open + 1; i + 1 < line.size(); ++i) {
+      if (line[i] == '\\' && i + 2 < line.size()) ++i;
+      value += line[i];
+    }
+    lines.push_back(value);
+  }
+  ::pclose(pipe);
+  std::map<std::string, std::string> out;
+  for (std::size_t i = 0; i + 1 < lines.size(); i += 2) out[lines[i]] = lines[i + 1];
+  return out;
+}
+
+std::vector<PartyBot> make_bots(Clients& clients) {
+  std::vector<PartyBot> bots(clients.size());
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    bots[i].c = clients[i].get();
+    bots[i].name = kNames[i];
+  }
+  return bots;
+}
+
+std::vector<PartyBot*> bot_ptrs(std::vector<PartyBot>& bots) {
+  std::vector<PartyBot*> out;
+  for (auto& b : bots) out.push_back(&b);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a real game in Redis: rooms, the room hash, 8 votes at once, close from inspect", "[redis][inspect]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  TestServer server(redis_args(redis, "node-a"));
+  Clients clients;
+  for (int i = 0; i < 8; ++i) clients.push_back(std::make_unique<WsClient>(server.port()));
+  const auto code = create_room(*clients[0], "party", kNames[0], {{"max_players", 8}});
+  for (std::size_t i = 1; i < 8; ++i) join_room(*clients[i], code, kNames[i], ptrs(clients, i));
+  WsClient arena_client(server.port());
+  const auto arena = create_room(arena_client, "arena", "Solo", {{"max_players", 4}});
+
+  // `rooms` lists exactly the open rooms.
+  auto expected = std::vector<std::string>{code, arena};
+  std::sort(expected.begin(), expected.end());
+  eventually([&] { return look.smembers("rooms:active") == expected; }, 5s, "both rooms in rooms:active");
+  auto rooms = inspect_json(redis, {"rooms"});
+  CHECK(codes_of(rooms) == expected);
+  CHECK(rooms["total"] == 2);
+  CHECK(rooms["players"] == 9);
+  for (const auto& r : rooms["rooms"]) {
+    CHECK(r["node"] == "node-a");
+    CHECK(r["phase"] == "lobby");
+    CHECK(r["ttl_s"].get<int>() > 50);
+  }
+  CHECK(codes_of(inspect_json(redis, {"rooms", "--game", "arena"})) == std::vector<std::string>{arena});
+
+  // A round where all 8 vote at once; nobody moves on from the results (no host bot).
+  std::vector<PartyBot> bots = make_bots(clients);
+  for (auto& b : bots) b.play_until_round = 1;
+  clients[0]->send({{"type", "start_game"},
+                    {"options", {{"rounds", 8}, {"question_ms", 30000}, {"elimination_ms", 30000}, {"voting_ms", 30000}, {"results_ms", 30000}}}});
+  run_until(bot_ptrs(bots), [&] {
+    return std::all_of(bots.begin(), bots.end(), [](const PartyBot& b) { return b.phase() == "results"; });
+  }, 60s, "round 1 results at every client");
+
+  const auto votes = [&](const char* kind) {
+    std::map<std::string, std::string> want;
+    for (const auto& b : bots) want[b.c->player_id()] = (std::string(kind) == "elimination" ? b.elimination_votes : b.final_votes).at(1);
+    return want;
+  };
+  eventually([&] { return look.hgetall("room:" + code)["phase"] == "results"; }, 5s, "phase results in room:" + code);
+  // Each vote is one HSET field: 8 concurrent votes, 8 fields, each the vote the game took.
+  CHECK(look.hgetall("votes:elimination:" + code) == votes("elimination"));
+  CHECK(look.hgetall("votes:final:" + code) == votes("final"));
+  // And they add up to the game's own count.
+  std::map<std::string, int> counted;
+  for (const auto& [player, answer] : look.hgetall("votes:elimination:" + code)) ++counted[answer];
+  const json& elimination = bots[0].round_snapshots.at(0)["elimination"];
+  for (const auto& [id, n] : elimination["counts"].items()) CHECK(counted[id] == n.get<int>());
+
+  // `inspect room` shows what HGETALL shows, with players, snapshot and votes.
+  const auto hash = look.hgetall("room:" + code);
+  CHECK(redis_cli_hgetall(redis.port(), "room:" + code) == hash);
+  const auto room = inspect_json(redis, {"room", code});
+  CHECK(room["fields"].get<std::map<std::string, std::string>>() == hash);
+  CHECK(room["room"]["phase"] == "results");
+  CHECK(room["room"]["round"] == 1);
+  CHECK(room["room"]["status"] == "active");
+  CHECK(room["room"]["host"] == clients[0]->player_id());
+  REQUIRE(room["players"].size() == 8);
+  for (std::size_t i = 0; i < 8; ++i) {
+    CHECK(room["players"][i]["id"] == clients[i]->player_id());
+    CHECK(room["players"][i]["connected"] == true);
+    CHECK(room["players"][i]["last_activity_ms"].is_number());
+  }
+  CHECK(room["snapshot"]["phase"] == "results");
+  CHECK(room["snapshot"] == bots[0].snapshot);
+  CHECK(room["votes"]["elimination"].get<std::map<std::string, std::string>>() == votes("elimination"));
+  const auto text = run_mtown({"inspect", "room", code, "--redis", redis.url()});
+  REQUIRE(text.exit_code == 0);
+  for (const auto& [field, value] : hash) CHECK(text.out.find(field) != std::string::npos);
+  CHECK(text.out.find("votes:elimination (8)") != std::string::npos);
+
+  const auto players = inspect_json(redis, {"players", "--room", code});
+  CHECK(players["total"] == 8);
+  CHECK(players["connected"] == 8);
+  const auto nodes = inspect_json(redis, {"nodes"});
+  REQUIRE(nodes["total"] == 1);
+  CHECK(nodes["nodes"][0]["id"] == "node-a");
+  CHECK(nodes["nodes"][0]["address"] == "127.0.0.1:" + std::to_string(server.port()));
+  CHECK(nodes["nodes"][0]["rooms"] == 2);
+
+  // The one write: close the arena room through its server.
+  const auto closed = run_mtown({"inspect", "room", arena, "--close", "--yes", "--redis", redis.url(), "--json"});
+  INFO(closed.err);
+  REQUIRE(closed.exit_code == 0);
+  CHECK(json::parse(closed.out)["closed"] == true);
+  CHECK(arena_client.recv_until("room_closed")["reason"] == "closed_by_operator");
+  eventually([&] { return look.smembers("rooms:active") == std::vector<std::string>{code}; }, 5s, "arena room gone");
+  CHECK_FALSE(look.exists("room:" + arena));
+
+  // A graceful stop removes the node's rooms, index entries and node key.
+  CHECK(server.stop() == 0);
+  CHECK(look.smembers("rooms:active").empty());
+  CHECK_FALSE(look.exists("room:" + code));
+  CHECK_FALSE(look.exists("votes:elimination:" + code));
+  CHECK_FALSE(look.exists("node:node-a"));
+}
+
+TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room comes back", "[redis][outage]") {
+  auto redis = std::make_unique<RedisProcess>();
+  const int port = redis->port();
+  auto args = redis_args(*redis, "node-b", 6);
+  args.insert(args.end(), {"--set", "redis.breaker_threshold=2", "--set", "redis.breaker_reset_ms=500", "--set",
+                           "redis.timeout_ms=500"});
+  TestServer server(args);
+  Clients clients;
+  for (int i = 0; i < 2; ++i) clients.push_back(std::make_unique<WsClient>(server.port()));
+  const auto code = create_room(*clients[0], "party", kNames[0]);
+  join_room(*clients[1], code, kNames[1], ptrs(clients, 1));
+  std::vector<PartyBot> bots = make_bots(clients);
+  bots[0].host = true;
+  for (auto& b : bots) b.play_until_round = 2;
+  clients[0]->send({{"type", "start_game"},
+                    {"options", {{"rounds", 8}, {"question_ms", 1000}, {"elimination_ms", 1000}, {"voting_ms", 1000}, {"results_ms", 1000}}}});
+  run_until(bot_ptrs(bots), [&] { return bots[0].round() >= 3; }, 30s, "round 3");
+  {
+    RedisLook look(redis_at(port));
+    eventually([&] { return look.hgetall("room:" + code)["round"] == "3"; }, 5s, "round 3 in Redis");
+  }
+
+  redis->kill_now();
+  for (auto& b : bots) b.play_until_round = 100;  // play on, fast, while Redis is gone
+  run_until(bot_ptrs(bots), [&] {
+    return std::all_of(bots.begin(), bots.end(), [](const PartyBot& b) { return b.game_over && b.room_status == "completed"; });
+  }, 60s, "the game to finish without Redis");
+  for (const auto& b : bots) CHECK(b.errors.empty());
+
+  HttpResult ready;
+  eventually([&] {
+    ready = http_get(server.port(), "/health/ready");
+    return ready.status == 503 && ready.body_json()["checks"]["redis"].value("error", "").find("circuit breaker") != std::string::npos;
+  }, 15s, "ready 503 naming the open breaker");
+  CHECK(ready.body_json()["failed"] == json::array({"redis"}));
+  const auto metrics = http_get(server.port(), "/metrics").body;
+  CHECK(metrics.find("redis_breaker_state 0") == std::string::npos);
+
+  // Redis comes back empty on the same port: the node writes its room again.
+  redis->start();
+  RedisLook look(redis_at(port));
+  eventually([&] { return look.hgetall("room:" + code)["status"] == "completed"; }, 15s, "the room back in Redis");
+  auto hash = look.hgetall("room:" + code);
+  CHECK(hash["phase"] == "final");
+  CHECK(hash["round"] == "8");
+  CHECK(hash["node"] == "node-b");
+  CHECK(look.smembers("rooms:active") == std::vector<std::string>{code});
+  CHECK(json::parse(look.cmd({"GET", "game:" + code + ":state"}).str)["phase"] == "final");
+  for (const auto& c : clients) CHECK(look.hgetall("player:" + c->player_id())["room"] == code);
+  eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready again");
+  const auto after = http_get(server.port(), "/metrics").body;
+  CHECK(after.find("redis_breaker_state 0") != std::string::npos);
+  CHECK(after.find("redis_reconnects_total 0") == std::string::npos);
+  CHECK(after.find("redis_latency_seconds_count") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("keys of a dead node expire and leave the index; a restarted node drops its old rooms", "[redis][restart]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  std::string first;
+  {
+    TestServer a(redis_args(redis, "node-a", 30));
+    WsClient c(a.port());
+    first = create_room(c, "party", "Ann");
+    eventually([&] { return look.exists("room:" + first); }, 5s, "room:" + first);
+    CHECK(a.stop(9) == 128 + 9);  // a crash: nothing cleaned up
+  }
+  CHECK(look.smembers("rooms:active") == std::vector<std::string>{first});
+  // The same node id again: it owns none of the rooms Redis says it has, and drops them.
+  TestServer again(redis_args(redis, "node-a", 6));
+  eventually([&] { return look.smembers("rooms:active").empty(); }, 5s, "node-a's old room swept at start");
+  CHECK_FALSE(look.exists("room:" + first));
+
+  // Another node dies: its keys expire after its key TTL and the living node sweeps the index.
+  std::string second;
+  {
+    TestServer c_node(redis_args(redis, "node-c", 3));
+    WsClient c(c_node.port());
+    second = create_room(c, "arena", "Cy");
+    eventually([&] { return look.exists("player:" + c.player_id()) && look.exists("node:node-c"); }, 5s, "node-c's keys");
+    const auto ttl = look.cmd({"TTL", "room:" + second}).integer;
+    CHECK(ttl > 0);
+    CHECK(ttl <= 3);
+    CHECK(c_node.stop(9) == 128 + 9);
+  }
+  eventually([&] { return !look.exists("room:" + second) && !look.exists("node:node-c"); }, 10s, "node-c's keys to expire");
+  eventually([&] { return look.smembers("rooms:active").empty(); }, 10s, "node-a to sweep node-c's room from the index");
+  const auto rooms = inspect_json(redis, {"rooms"});
+  CHECK(rooms["total"] == 0);
+  const auto nodes = inspect_json(redis, {"nodes"});
+  REQUIRE(nodes["total"] == 1);
+  CHECK(nodes["nodes"][0]["id"] == "node-a");
+}
