@@ -114,6 +114,7 @@ int run_server(const core::ServeConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
+  ctx.player_sessions.clear();  // so do sessions waiting for a resume
   probe.stop();
   return serve_ok;
 }
