@@ -156,7 +156,9 @@ void Room::do_set_connected(const std::string& player_id, bool connected) {
   broadcast(core::encode_message(connected ? ServerType::player_reconnected : ServerType::player_disconnected,
                                  {{"code", settings_.code}, {"player_id", player_id}}),
             player_id);
-  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+  // The returning player gets the room_state too (it shows them back); the one who dropped
+  // does not get news of their own absence in their replay.
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}), connected ? "" : player_id);
 }
 
 void Room::do_close(RoomCloseReason reason) {

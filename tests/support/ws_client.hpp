@@ -39,7 +39,7 @@ class WsClient {
     // Non-empty: resume that session (?resume=TOKEN&last_seq=N). No welcome is awaited, and
     // seq checking continues from last_seq (a `resumed` with snapshot may skip ahead; a
     // `welcome` means the resume was refused and a new session starts at 1).
-    std::string resume_token;
+    std::string resume_token{};
     std::uint64_t last_seq = 0;
   };
   // Options that resume `from`'s session where it stopped reading.
