@@ -168,6 +168,14 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.max_rooms = static_cast<int>(c.integer("rooms.max_rooms"));
   s.room_empty_grace_s = static_cast<int>(c.integer("rooms.empty_grace_s"));
   s.room_ttl_s = static_cast<int>(c.integer("rooms.ttl_s"));
+  s.resume_buffer_messages = static_cast<std::size_t>(c.integer("session.resume_buffer_messages"));
+  s.resume_buffer_ms = static_cast<int>(c.integer("session.resume_buffer_ms"));
+  s.seat_grace_s = static_cast<int>(c.integer("session.seat_grace_s"));
+  s.heartbeat_interval_ms = static_cast<int>(c.integer("session.heartbeat_interval_ms"));
+  s.heartbeat_timeout_ms = static_cast<int>(c.integer("session.heartbeat_timeout_ms"));
+  if (s.heartbeat_timeout_ms <= s.heartbeat_interval_ms)
+    throw ConfigError("session.heartbeat_timeout_ms", "must be longer than session.heartbeat_interval_ms (" +
+                                                          std::to_string(s.heartbeat_interval_ms) + ")");
   s.max_connections = static_cast<int>(c.integer("limits.max_connections"));
   s.max_frame_bytes = static_cast<std::size_t>(c.integer("limits.max_frame_bytes"));
   s.write_queue_max_bytes = static_cast<std::size_t>(c.integer("limits.write_queue_max_bytes"));

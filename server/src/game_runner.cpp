@@ -46,15 +46,16 @@ GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::G
       timer_(strand_),
       pending_per_seat_(setup_.seats.size(), 0) {}
 
-core::SharedMessage GameRunner::started_message() const {
-  return core::encode_message(core::ServerType::game_started,
-                              {{"code", setup_.code},
-                               {"game", setup_.game},
-                               {"game_id", setup_.game_id},
-                               {"tick_hz", game_->tick_hz()},
-                               {"seats", seats_json(setup_.seats)},
-                               {"options", public_options(setup_.options)},
-                               {"snapshot", game_->snapshot()}});
+core::SharedMessage GameRunner::started_message(bool with_tick) const {
+  json fields{{"code", setup_.code},
+              {"game", setup_.game},
+              {"game_id", setup_.game_id},
+              {"tick_hz", game_->tick_hz()},
+              {"seats", seats_json(setup_.seats)},
+              {"options", public_options(setup_.options)},
+              {"snapshot", game_->snapshot()}};
+  if (with_tick) fields["tick"] = tick_;
+  return core::encode_message(core::ServerType::game_started, std::move(fields));
 }
 
 void GameRunner::start() {

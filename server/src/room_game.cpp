@@ -160,11 +160,23 @@ void Room::game_over(const json& result) {
   status_ = RoomStatus::completed;
   publish_summary();
   core::log_info("game_over", {{"room", settings_.code}, {"game_id", runner_->setup().game_id}, {"winner", result.value("winner", json())}});
-  broadcast(core::encode_message(ServerType::game_over, {{"code", settings_.code},
-                                                         {"game_id", runner_->setup().game_id},
-                                                         {"tick", runner_->tick()},
-                                                         {"result", result}}));
+  broadcast(game_over_message(result));
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+core::SharedMessage Room::game_over_message(const json& result) const {
+  return core::encode_message(ServerType::game_over, {{"code", settings_.code},
+                                                      {"game_id", runner_->setup().game_id},
+                                                      {"tick", runner_->tick()},
+                                                      {"result", result}});
+}
+
+void Room::do_resync(const std::shared_ptr<RoomMember>& member, const std::string& player_id) {
+  if (closed_ || find_member(player_id) == members_.end()) return;
+  member->deliver(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+  if (!runner_ || status_ == RoomStatus::waiting) return;
+  member->deliver(runner_->started_message(/*with_tick=*/true));
+  if (status_ == RoomStatus::completed) member->deliver(game_over_message(runner_->game().result()));
 }
 
 }  // namespace mtown::server

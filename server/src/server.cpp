@@ -146,6 +146,7 @@ int run_server(const core::ServeConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
+  ctx.player_sessions.clear();  // so do sessions waiting for a resume
   if (live) live->stop();  // after the rooms closed: their deletions reach Redis first
   probe.stop();
   return serve_ok;

@@ -62,6 +62,11 @@ struct ServeConfig {
   int max_rooms = 10000;
   int room_empty_grace_s = 30;
   int room_ttl_s = 14400;
+  std::size_t resume_buffer_messages = 100;
+  int resume_buffer_ms = 5000;
+  int seat_grace_s = 300;
+  int heartbeat_interval_ms = 30000;
+  int heartbeat_timeout_ms = 60000;
   int max_connections = 10000;
   std::size_t max_frame_bytes = 65536;
   std::size_t write_queue_max_bytes = 1 << 20;

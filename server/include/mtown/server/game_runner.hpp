@@ -64,7 +64,9 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   const core::Game& game() const { return *game_; }
   bool finished() const { return finished_; }
   core::Tick tick() const { return tick_; }
-  core::SharedMessage started_message() const;
+  // game_started with the current snapshot; `with_tick` adds the tick it was taken at
+  // (a resumed client's fresh snapshot).
+  core::SharedMessage started_message(bool with_tick = false) const;
 
  private:
   void schedule_tick();
