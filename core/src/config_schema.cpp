@@ -28,6 +28,16 @@ constexpr std::array kKeys{
               "JSON question pool for party games (see examples/questions.json); empty: the built-in pool"},
     ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
               "sqlite:PATH, postgres://..., or none"},
+    ConfigKey{"recording.enabled", T::boolean, "true", 0, 0, "",
+              "record every game (inputs, events, results) into database.url; off when it is none"},
+    ConfigKey{"recording.batch_max_rows", T::integer, "500", 1, 100000, "", "records per database transaction at most"},
+    ConfigKey{"recording.batch_max_ms", T::integer, "200", 1, 60000, "", "a record waits at most this long to be written"},
+    ConfigKey{"recording.queue_max_records", T::integer, "100000", 10, 100000000, "",
+              "records buffered while the database is slow or down; more are dropped and counted"},
+    ConfigKey{"recording.retry_max_backoff_ms", T::integer, "5000", 10, 600000, "",
+              "longest wait between write retries during a database outage"},
+    ConfigKey{"recording.hash_every_ticks", T::integer, "60", 0, 1000000, "",
+              "fixed-rate games: a state-hash checkpoint every N ticks (0: at the end only)"},
     ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},
 };
 }  // namespace

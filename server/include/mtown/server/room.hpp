@@ -19,6 +19,10 @@
 #include "mtown/games/party.hpp"
 #include "mtown/server/game_runner.hpp"
 
+namespace mtown::store {
+class RecordWriter;
+}
+
 namespace mtown::server {
 
 namespace net = boost::asio;
@@ -58,6 +62,8 @@ struct RoomSettings {
 struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::uint32_t hash_every = 60;                   // GameSetup::hash_every
 };
 
 enum class RoomCloseReason { expired, empty, shutdown };

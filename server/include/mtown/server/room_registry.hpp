@@ -45,6 +45,8 @@ class RoomRegistry {
   std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
   std::size_t size() const;
   void clear();  // forgets every room (after the io threads stopped)
+  // Games started from now on are recorded by `writer` (before the first room opens).
+  void set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every);
   // `done` runs once every room has closed and told its members (on some room's strand).
   void close_all(RoomCloseReason reason, std::function<void()> done);
 

@@ -15,6 +15,11 @@
 #include "mtown/server/room_registry.hpp"
 #include "mtown/server/server_metrics.hpp"
 
+namespace mtown::store {
+class RecordWriter;
+class QueryWorker;
+}  // namespace mtown::store
+
 namespace mtown::server {
 
 class WsSession;
@@ -41,6 +46,8 @@ struct ServerContext {
   core::ProtocolDecoder decoder;
   RoomRegistry rooms;
   core::DependencyProbe& probe;
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::shared_ptr<store::QueryWorker> queries;     // null: no database configured
   SessionSet sessions;
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
   std::atomic<bool> shutting_down{false};
