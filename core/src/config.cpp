@@ -182,6 +182,12 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.chat_max_chars = static_cast<int>(c.integer("limits.chat_max_chars"));
   s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
+  s.recording_enabled = c.boolean("recording.enabled");
+  s.recording_batch_max_rows = static_cast<int>(c.integer("recording.batch_max_rows"));
+  s.recording_batch_max_ms = static_cast<int>(c.integer("recording.batch_max_ms"));
+  s.recording_queue_max_records = static_cast<int>(c.integer("recording.queue_max_records"));
+  s.recording_retry_max_backoff_ms = static_cast<int>(c.integer("recording.retry_max_backoff_ms"));
+  s.recording_hash_every_ticks = static_cast<int>(c.integer("recording.hash_every_ticks"));
   s.redis_url = c.str("redis.url");
   s.redis_node_id = c.str("redis.node_id");
   s.redis_key_ttl_s = static_cast<int>(c.integer("redis.key_ttl_s"));

@@ -9,6 +9,7 @@
 #include "mtown/games/registry.hpp"
 #include "mtown/server/live_state.hpp"
 #include "mtown/server/room.hpp"
+#include "mtown/store/record_writer.hpp"
 
 namespace mtown::server {
 namespace {
@@ -119,6 +120,10 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   if (settings_.ai_fill)
     while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
   for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
+  if (services_->recording) {
+    setup.recorder = services_->recording->recorder({settings_.max_players, host() ? host()->player_id : std::string()});
+    setup.hash_every = services_->hash_every;
+  }
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),

@@ -15,7 +15,12 @@ nlohmann::json summary_json(const RoomSummary& s) {
 
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
                            const std::vector<games::Question>& questions)
-    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions} {}
+    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions, nullptr, 60} {}
+
+void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every) {
+  services_.recording = std::move(writer);
+  services_.hash_every = hash_every;
+}
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
                                            const std::function<void(const std::shared_ptr<Room>&)>& before_start,

@@ -73,6 +73,12 @@ struct ServeConfig {
   int chat_max_chars = 200;
   std::string party_questions_file;
   std::string database_url;
+  bool recording_enabled = true;
+  int recording_batch_max_rows = 500;
+  int recording_batch_max_ms = 200;
+  int recording_queue_max_records = 100000;
+  int recording_retry_max_backoff_ms = 5000;
+  int recording_hash_every_ticks = 60;
   std::string redis_url;
   std::string redis_node_id;
   int redis_key_ttl_s = 60;

@@ -19,6 +19,10 @@
 #include "mtown/games/party.hpp"
 #include "mtown/server/game_runner.hpp"
 
+namespace mtown::store {
+class RecordWriter;
+}
+
 namespace mtown::server {
 
 namespace net = boost::asio;
@@ -60,6 +64,8 @@ struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
   LiveState* live = nullptr;  // Redis when configured (room_live.cpp)
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::uint32_t hash_every = 60;                   // GameSetup::hash_every
 };
 
 enum class RoomCloseReason { expired, empty, shutdown, by_operator };

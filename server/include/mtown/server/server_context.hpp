@@ -16,6 +16,11 @@
 #include "mtown/server/server_metrics.hpp"
 #include "mtown/server/session_registry.hpp"
 
+namespace mtown::store {
+class RecordWriter;
+class QueryWorker;
+}  // namespace mtown::store
+
 namespace mtown::server {
 
 class WsSession;
@@ -42,6 +47,8 @@ struct ServerContext {
   core::ProtocolDecoder decoder;
   RoomRegistry rooms;
   core::DependencyProbe& probe;
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::shared_ptr<store::QueryWorker> queries;     // null: no database configured
   SessionSet sessions;
   SessionRegistry player_sessions;  // by resume token; outlive their connections
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
