@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   commands[serve] = add_serve(*serve);
   auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
   commands[migrate] = add_migrate(*migrate);
+  auto* loadtest = app.add_subcommand("loadtest", "bot clients against a server: latency, rates, thresholds for CI");
+  commands[loadtest] = add_loadtest(*loadtest);
 
   try {
     app.parse(argc, argv);

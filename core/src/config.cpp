@@ -175,6 +175,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
   s.redis_url = c.str("redis.url");
+  s.debug_tick_delay_us = static_cast<int>(c.integer("debug.tick_delay_us"));
   return s;
 }
 

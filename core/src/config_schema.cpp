@@ -29,6 +29,8 @@ constexpr std::array kKeys{
     ConfigKey{"database.url", T::string, "sqlite:./mtown.db", 0, 0, "",
               "sqlite:PATH, postgres://..., or none"},
     ConfigKey{"redis.url", T::string, "", 0, 0, "", "redis://HOST:PORT[/DB]; empty keeps live state in memory"},
+    ConfigKey{"debug.tick_delay_us", T::integer, "0", 0, 1000000, "",
+              "TEST ONLY: every game step sleeps this long on its room's thread (a slowed server for the load-test gate)"},
 };
 }  // namespace
 

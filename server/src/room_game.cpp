@@ -118,6 +118,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   if (settings_.ai_fill)
     while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
   for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
+  setup.debug_tick_delay = services_->debug_tick_delay;
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),

@@ -15,7 +15,7 @@ nlohmann::json summary_json(const RoomSummary& s) {
 
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
                            const std::vector<games::Question>& questions)
-    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions} {}
+    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions, std::chrono::microseconds(config.debug_tick_delay_us)} {}
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
                                            const std::function<void(const std::shared_ptr<Room>&)>& before_start,

@@ -69,6 +69,7 @@ struct ServeConfig {
   std::string party_questions_file;
   std::string database_url;
   std::string redis_url;
+  int debug_tick_delay_us = 0;  // test only: a deliberately slow game step
 
   static ServeConfig from(const Config& c);
 };

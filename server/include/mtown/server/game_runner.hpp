@@ -36,6 +36,7 @@ struct GameSetup {
   std::uint64_t seed = 0;
   nlohmann::json options;  // complete (games::prepare_options)
   std::vector<core::GameSeat> seats;
+  std::chrono::microseconds debug_tick_delay{0};  // test only: each step sleeps this long first
 };
 
 class GameRunner : public std::enable_shared_from_this<GameRunner> {

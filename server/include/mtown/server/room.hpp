@@ -58,6 +58,7 @@ struct RoomSettings {
 struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
+  std::chrono::microseconds debug_tick_delay{0};  // test only (debug.tick_delay_us)
 };
 
 enum class RoomCloseReason { expired, empty, shutdown };
