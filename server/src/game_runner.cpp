@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <utility>
+#include <thread>
 
 #include "mtown/core/log.hpp"
 
@@ -144,6 +145,9 @@ void GameRunner::schedule_deadline() {
 }
 
 void GameRunner::run_step(core::Tick tick) {
+  // debug.tick_delay_us: a server slowed on purpose, so the load-test gate can prove it
+  // fails. It blocks the room's thread, which production code must never do.
+  if (setup_.debug_tick_delay.count() > 0) std::this_thread::sleep_for(setup_.debug_tick_delay);
   const auto t0 = steady_clock::now();
   tick_ = tick;
   std::vector<core::GameInput> inputs;

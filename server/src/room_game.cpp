@@ -108,7 +108,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
                                       : static_cast<int>(members_.size());
   if (seats < 2) return reply_error(requester, ErrorCode::not_enough_players, "a game needs 2 players; add_ai can fill seats", rid);
 
-  GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}, nullptr, 60};
+  GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}, nullptr, 60, {}};
   std::unique_ptr<core::Game> game;
   try {
     core::Rng setup_rng(setup.seed ^ 0x5EEDu);  // drawn apart from the game's own stream
@@ -124,6 +124,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
     setup.recorder = services_->recording->recorder({settings_.max_players, host() ? host()->player_id : std::string()});
     setup.hash_every = services_->hash_every;
   }
+  setup.debug_tick_delay = services_->debug_tick_delay;
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),

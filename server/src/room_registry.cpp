@@ -15,7 +15,7 @@ nlohmann::json summary_json(const RoomSummary& s) {
 
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
                            const std::vector<games::Question>& questions)
-    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions, nullptr, 60} {}
+    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions, nullptr, nullptr, 60, std::chrono::microseconds(config.debug_tick_delay_us)} {}
 
 void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every) {
   services_.recording = std::move(writer);

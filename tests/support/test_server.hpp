@@ -42,8 +42,9 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+// Killed (SIGKILL) after `timeout`.
 CommandResult run_mtown(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-                        const std::string& cwd = {});
+                        const std::string& cwd = {}, std::chrono::seconds timeout = std::chrono::seconds(20));
 
 std::string mtown_binary();
 std::string source_dir();

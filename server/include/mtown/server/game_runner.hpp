@@ -41,6 +41,7 @@ struct GameSetup {
   std::vector<core::GameSeat> seats;
   std::shared_ptr<core::GameRecorder> recorder;  // null: not recorded
   std::uint32_t hash_every = 60;                 // fixed-rate games: a hash record every N ticks
+  std::chrono::microseconds debug_tick_delay{0};  // test only: each step sleeps this long first
 };
 
 class GameRunner : public std::enable_shared_from_this<GameRunner> {

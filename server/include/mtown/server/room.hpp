@@ -66,6 +66,7 @@ struct RoomServices {
   LiveState* live = nullptr;  // Redis when configured (room_live.cpp)
   std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
   std::uint32_t hash_every = 60;                   // GameSetup::hash_every
+  std::chrono::microseconds debug_tick_delay{0};  // test only (debug.tick_delay_us)
 };
 
 enum class RoomCloseReason { expired, empty, shutdown, by_operator };
