@@ -23,7 +23,7 @@ build: deps
 	cmake --build build -j$(JOBS)
 
 serve: build
-	exec ./build/mtown serve $(ARGS)
+	exec ./build/mtown serve --migrate $(ARGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the tests that
 # run threads (label "threads": the server under test runs several io threads) under

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Server CPU per delivered arena state message: `mtown serve --threads 1` against the
-# raw-socket floor (bench/raw_floor), each pinned to core 0 and driven by arena_load
-# (pinned to core 1) with the same clients, input rate and message size. Loopback only;
-# every process here is started by this script and stopped by PID.
+# Server and generator CPU per arena state message, each against a raw-socket floor:
+# `mtown serve --threads 1` driven by `mtown loadtest --threads 1`, then bench/raw_floor
+# driven by bench/raw_load (a raw read loop), with the same clients, input rate and
+# message size; servers pinned to core 0, generators to core 1. Loopback only; every
+# process here is started by this script and stopped by PID.
 #   bench/arena_vs_floor.sh [BUILD_DIR] [CLIENTS] [SECONDS]   (defaults: build 400 20)
 set -euo pipefail
 build=${1:-build}
@@ -52,8 +53,10 @@ boost() {  # give a process we started (and its own session) the NICE priority
   if [[ -w /proc/$1/autogroup ]]; then echo "$nice" >"/proc/$1/autogroup" 2>/dev/null || true; fi
 }
 
-run_load() {  # arena_load on the load core, in its own session; report to stdout
-  setsid taskset -c "$load_cpu" "$build/bench/arena_load" "$@" &
+run_gen() {  # a load generator on the load core, in its own session; its stdout to $1
+  local out=$1
+  shift
+  setsid taskset -c "$load_cpu" "$@" >"$out" &
   local gen=$!
   pids+=("$gen")
   boost "$gen"
@@ -71,25 +74,26 @@ stop() {  # stop one of our processes by PID and forget it
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores, nice $nice, $(date -u +%FT%TZ))"
 
-# 1. mtown
+# 1. mtown, driven by `mtown loadtest` (one generator thread)
 setsid taskset -c "$server_cpu" "$build/mtown" serve --port 0 --threads 1 --database none --log-format json \
   --set limits.max_connections=$((clients + 100)) 2>"$dir/mtown.log" &
 mtown_pid=$!
 pids+=("$mtown_pid")
 boost "$mtown_pid"
 port=$(wait_port "$dir/mtown.log")
-run_load --url "ws://127.0.0.1:$port/ws" --clients "$clients" \
-  --duration "$seconds" --warmup "$warmup" --server-pid "$mtown_pid" >"$dir/mtown.json"
+run_gen "$dir/mtown.txt" "$build/mtown" loadtest --url "ws://127.0.0.1:$port/ws" --scenario arena --bots "$clients" \
+  --input-hz 20 --threads 1 --duration "$seconds" --server-pid "$mtown_pid" --report "$dir/mtown.json" -q
 # The server's own view: ticks dropped for lateness, tick time, slow-consumer closes.
 if command -v curl >/dev/null; then
   curl -s --max-time 5 "http://127.0.0.1:$port/metrics" |
     grep -E '^mtown_(tick_overruns_total|tick_duration_seconds_(sum|count)|ws_closed_total)' >"$dir/metrics.txt" || true
 fi
 stop "$mtown_pid"
-[[ -s $dir/mtown.json ]] || { echo "arena_load against mtown printed no report" >&2; exit 1; }
+[[ -s $dir/mtown.json ]] || { echo "mtown loadtest printed no report" >&2; cat "$dir/mtown.txt" >&2; exit 1; }
 
-# 2. the floor, sending frames of mtown's average state message size (wire bytes)
-msg_bytes=$(python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['received']['avg_state_wire_bytes']))" \
+# 2. the floor, sending frames of mtown's average message size (wire bytes), read by
+#    raw_load: a raw-socket read loop, also the floor for the generator's own cost
+msg_bytes=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['totals']; print(round(t['wire_bytes_in']/max(1,t['messages_in'])))" \
   "$dir/mtown.json")
 (( msg_bytes >= 12 )) || msg_bytes=400
 setsid taskset -c "$server_cpu" "$build/bench/raw_floor" --port 0 --msg-bytes "$msg_bytes" \
@@ -98,34 +102,42 @@ raw_pid=$!
 pids+=("$raw_pid")
 boost "$raw_pid"
 port=$(wait_port "$dir/raw.log")
-run_load --raw --url "tcp://127.0.0.1:$port" --clients "$clients" \
-  --duration "$seconds" --warmup "$warmup" --server-pid "$raw_pid" >"$dir/raw.json"
+run_gen "$dir/raw.json" "$build/bench/raw_load" --port "$port" --clients "$clients" \
+  --duration "$seconds" --warmup "$warmup" --server-pid "$raw_pid"
 stop "$raw_pid"
-[[ -s $dir/raw.json ]] || { echo "arena_load against raw_floor printed no report" >&2; exit 1; }
+[[ -s $dir/raw.json ]] || { echo "raw_load printed no report" >&2; exit 1; }
 
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "--- mtown (arena_load report)"
-cat "$dir/mtown.json"
+echo "--- mtown (mtown loadtest summary; the JSON report has every figure)"
+cat "$dir/mtown.txt"
 [[ -s $dir/metrics.txt ]] && { echo "--- mtown /metrics after the run"; cat "$dir/metrics.txt"; }
-echo "--- raw_floor (arena_load --raw report; frames of $msg_bytes bytes)"
+echo "--- raw_floor (raw_load report; frames of $msg_bytes bytes)"
 cat "$dir/raw.json"
 python3 - "$dir/mtown.json" "$dir/raw.json" "$clients" "$seconds" <<'EOF'
 import json, sys
 m, r = (json.load(open(p)) for p in sys.argv[1:3])
-mu, ru = m["server"]["cpu_us_per_state_msg"], r["server"]["cpu_us_per_state_msg"]
-ratio = mu / ru if ru else float("inf")
+w = m["window_s"]
+m_msgs = m["totals"]["messages_in_per_s_window"] * w
+mu = m["server"]["cpu_share"] * w * 1e6 / max(1, m["arena"]["state_messages"])
+ru = r["server_cpu_us_per_frame"]
+gen_share = m["generator"]["thread_cpu_share"][0]
+gu = gen_share * w * 1e6 / max(1, m_msgs)
+fu = r["cpu_us_per_frame"]
 print("--- summary")
 print(json.dumps({
     "clients": int(sys.argv[3]), "seconds": float(sys.argv[4]),
-    "mtown_cpu_us_per_msg": mu, "raw_cpu_us_per_msg": ru, "ratio": round(ratio, 3),
-    "target_ratio": 1.25, "ratio_ok": ratio <= 1.25,
-    "mtown_cpu_util": m["server"]["cpu_util"], "raw_cpu_util": r["server"]["cpu_util"],
-    "runqueue_wait_s": [m["server"].get("runqueue_wait_s"), r["server"].get("runqueue_wait_s")],
-    "mtown_state_per_client_avg": m["state_msgs_per_client_per_s"]["avg"],
-    "mtown_state_per_client_p5": m["state_msgs_per_client_per_s"]["p5"],
-    "mtown_latency_ms_p50_p95_p99": [m["latency_ms"][k] for k in ("p50", "p95", "p99")],
+    "server": {"mtown_cpu_us_per_msg": round(mu, 2), "floor_cpu_us_per_msg": round(ru, 2),
+               "ratio": round(mu / ru, 3) if ru else None, "target_ratio": 1.25,
+               "mtown_cpu_share": m["server"]["cpu_share"], "floor_cpu_share": r["server_cpu_share"]},
+    "generator": {"loadtest_cpu_us_per_msg": round(gu, 2), "raw_read_loop_cpu_us_per_msg": round(fu, 2),
+                  "ratio": round(gu / fu, 3) if fu else None, "target_ratio": 1.3,
+                  "loadtest_msgs_per_s": round(m_msgs / w), "raw_msgs_per_s": round(r["frames"] / r["duration_s"]),
+                  "loadtest_cpu_share": round(gen_share, 3), "raw_cpu_share": round(r["cpu_share"], 3),
+                  "msgs_per_s_per_core": round(1e6 / gu) if gu else None},
+    "mtown_state_per_client_avg": m["arena"]["state_rate_per_bot"]["avg"],
+    "mtown_state_per_client_p5": m["arena"]["state_rate_per_bot"]["p5"],
+    "mtown_latency_ms_p50_p95_p99": [m["latency"][k] for k in ("p50_ms", "p95_ms", "p99_ms")],
     "raw_latency_ms_p50_p95_p99": [r["latency_ms"][k] for k in ("p50", "p95", "p99")],
-    "generator_cpu_util": [m["generator"]["cpu_util"], r["generator"]["cpu_util"]],
-    "generator_runqueue_wait_s": [m["generator"].get("runqueue_wait_s"), r["generator"].get("runqueue_wait_s")],
+    "raw_frames_per_client_per_s": r["frames_per_client_per_s"],
 }, indent=2))
 EOF

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   commands[replay] = add_replay(*replay);
   auto* inspect = app.add_subcommand("inspect", "read-only view of the live rooms, players and nodes in Redis");
   commands[inspect] = add_inspect(*inspect);
+  auto* loadtest = app.add_subcommand("loadtest", "bot clients against a server: latency, rates, thresholds for CI");
+  commands[loadtest] = add_loadtest(*loadtest);
 
   try {
     app.parse(argc, argv);

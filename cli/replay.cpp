@@ -52,8 +52,7 @@ std::unique_ptr<replay::RecordingSource> source_for(const ReplayFlags& f) {
                                std::filesystem::exists(f.target);
   if (looks_like_file) return replay::file_source(f.target);
   if (f.database.empty()) throw UsageError("a game id needs --database URL (or $MTOWN_DATABASE_URL); or give a .mtrec file");
-  throw replay::SourceError(replay::SourceErrorKind::unavailable,
-                            "reading recordings from a database is not in this build yet; export the game to a .mtrec file");
+  return replay::database_source(f.database, f.target);
 }
 
 int print_report(const ReplayFlags& f, const core::Recording& rec) {
@@ -93,9 +92,40 @@ int run(const ReplayFlags& f) {
   return print_report(f, rec);
 }
 
+std::string players_text(const json& players) {
+  std::string out;
+  for (const auto& p : players) {
+    if (!out.empty()) out += ", ";
+    out += p.contains("name") && p["name"].is_string() ? p["name"].get<std::string>() : std::string("?");
+    if (p.value("ai", false)) out += " (AI)";
+  }
+  return out;
+}
+
+std::string result_text(const replay::RecordedGame& g) {
+  if (!g.result.is_object() || !g.result.contains("winner") || g.result["winner"].is_null()) return g.status;
+  for (const auto& p : g.result.value("standings", json::array()))
+    if (p.value("player_id", "") == g.result["winner"]) return "winner " + p.value("name", std::string("?"));
+  return "winner " + g.result["winner"].dump();
+}
+
 int run_list(const ReplayFlags& f) {
   if (f.database.empty()) throw UsageError("mtown replay list needs --database URL (or $MTOWN_DATABASE_URL)");
-  throw replay::SourceError(replay::SourceErrorKind::unavailable, "listing recordings from a database is not in this build yet");
+  const auto games = replay::list_database(f.database, f.limit);
+  if (f.json_out) {
+    json out = json::array();
+    for (const auto& g : games) out.push_back(replay::recorded_game_json(g));
+    std::printf("%s\n", out.dump().c_str());
+    return kExitOk;
+  }
+  std::printf("%-20s %-6s %-24s %9s %8s  %-14s %s\n", "GAME_ID", "GAME", "STARTED", "DURATION", "TICKS", "RESULT", "PLAYERS");
+  for (const auto& g : games) {
+    const auto duration = g.duration_ms < 0 ? std::string("-") : replay::format_game_time(g.duration_ms).substr(1);
+    std::printf("%-20s %-6s %-24s %9s %8llu  %-14s %s\n", g.game_id.c_str(), g.game.c_str(), g.started_at.c_str(),
+                duration.c_str(), static_cast<unsigned long long>(g.ticks), result_text(g).c_str(),
+                players_text(g.players).c_str());
+  }
+  return kExitOk;
 }
 
 int guarded(const std::function<int()>& body) {

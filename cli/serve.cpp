@@ -8,6 +8,7 @@
 #include "mtown/core/config.hpp"
 #include "mtown/core/dependency_probe.hpp"
 #include "mtown/core/log.hpp"
+#include "mtown/migrate/migrator.hpp"
 #include "mtown/server/server.hpp"
 
 namespace mtown::cli {
@@ -16,6 +17,7 @@ namespace {
 struct ServeFlags {
   std::string config_path;
   bool print_config = false;
+  bool migrate = false;
   core::ConfigOverrides overrides;
   std::vector<std::string> sets;
 };
@@ -33,6 +35,43 @@ void check_urls(const core::Config& c) {
   const auto& redis = c.str("redis.url");
   if (!redis.empty() && !core::parse_redis_url(redis))
     throw core::ConfigError("redis.url", "expected redis://HOST:PORT[/DB], got \"" + redis + "\"");
+}
+
+// The schema must be current before games are recorded: pending versions refuse the
+// start (naming them) unless --migrate applies them. An unreachable database does not:
+// the server starts degraded and the recorder retries (docs/operations.md).
+int check_schema(const core::ServeConfig& serve, bool migrate) {
+  const auto db = core::parse_database_url(serve.database_url);
+  if (!db || db->kind == core::DatabaseUrl::Kind::none) return kExitOk;
+  try {
+    auto m = migrate::Migrator::open(serve.database_url);
+    if (migrate) {
+      for (const auto& step : m->up(std::nullopt, false).steps)
+        core::log_info("migration_applied", {{"version", migrate::version_label(step.version, step.name)},
+                                             {"duration_ms", step.duration_ms}});
+      return kExitOk;
+    }
+    std::vector<std::string> pending;
+    for (const auto& s : m->status())
+      if (s.state == migrate::State::pending) pending.push_back(migrate::version_label(s.version, s.name));
+    if (pending.empty()) return kExitOk;
+    std::string names;
+    for (const auto& p : pending) names += (names.empty() ? "" : ", ") + p;
+    core::log_error("pending_migrations", {{"database", db->kind == core::DatabaseUrl::Kind::sqlite ? db->target : "postgres"},
+                                           {"pending", pending},
+                                           {"hint", "run `mtown serve --migrate` or `mtown migrate up`"}});
+    std::fprintf(stderr, "mtown serve: the database has pending migrations: %s; start with --migrate or run `mtown migrate up`\n",
+                 names.c_str());
+    return server::serve_pending_migrations;
+  } catch (const migrate::Error& e) {
+    if (e.code() == migrate::ExitCode::connect && !migrate) {
+      core::log_warn("database_unreachable", {{"error", e.what()}, {"effect", "recording retries until it answers"}});
+      return kExitOk;
+    }
+    core::log_error("migration_check_failed", {{"error", e.what()}});
+    std::fprintf(stderr, "mtown serve: %s\n", e.what());
+    return kExitFailed;
+  }
 }
 
 int run(const ServeFlags& flags) {
@@ -53,6 +92,7 @@ int run(const ServeFlags& flags) {
   }
   const auto serve = core::ServeConfig::from(config);
   core::Logger::instance().configure(*core::parse_log_level(serve.log_level), *core::parse_log_format(serve.log_format));
+  if (const int rc = check_schema(serve, flags.migrate); rc != kExitOk) return rc;
   return server::run_server(serve);
 }
 
@@ -68,7 +108,9 @@ Command add_serve(CLI::App& app) {
   }
   app.add_option("--set", flags->sets, "set any config key: --set rooms.ttl_s=600 (repeatable)");
   app.add_flag("--print-config", flags->print_config, "print the effective configuration and exit");
-  app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value, 3 cannot listen.\n"
+  app.add_flag("--migrate", flags->migrate, "apply pending schema migrations to database.url before serving");
+  app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value, 3 cannot listen,\n"
+             "4 the database has pending migrations (start with --migrate).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
   return [flags] {
     try {

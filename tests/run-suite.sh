@@ -31,6 +31,7 @@ fi
 # Sanitizer builds: make UB fatal and symbolized unless the caller chose otherwise.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 
 status=0
 ctest --test-dir "$build" --output-on-failure -j2 "$@" || status=$?

@@ -168,12 +168,26 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.max_rooms = static_cast<int>(c.integer("rooms.max_rooms"));
   s.room_empty_grace_s = static_cast<int>(c.integer("rooms.empty_grace_s"));
   s.room_ttl_s = static_cast<int>(c.integer("rooms.ttl_s"));
+  s.resume_buffer_messages = static_cast<std::size_t>(c.integer("session.resume_buffer_messages"));
+  s.resume_buffer_ms = static_cast<int>(c.integer("session.resume_buffer_ms"));
+  s.seat_grace_s = static_cast<int>(c.integer("session.seat_grace_s"));
+  s.heartbeat_interval_ms = static_cast<int>(c.integer("session.heartbeat_interval_ms"));
+  s.heartbeat_timeout_ms = static_cast<int>(c.integer("session.heartbeat_timeout_ms"));
+  if (s.heartbeat_timeout_ms <= s.heartbeat_interval_ms)
+    throw ConfigError("session.heartbeat_timeout_ms", "must be longer than session.heartbeat_interval_ms (" +
+                                                          std::to_string(s.heartbeat_interval_ms) + ")");
   s.max_connections = static_cast<int>(c.integer("limits.max_connections"));
   s.max_frame_bytes = static_cast<std::size_t>(c.integer("limits.max_frame_bytes"));
   s.write_queue_max_bytes = static_cast<std::size_t>(c.integer("limits.write_queue_max_bytes"));
   s.chat_max_chars = static_cast<int>(c.integer("limits.chat_max_chars"));
   s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
+  s.recording_enabled = c.boolean("recording.enabled");
+  s.recording_batch_max_rows = static_cast<int>(c.integer("recording.batch_max_rows"));
+  s.recording_batch_max_ms = static_cast<int>(c.integer("recording.batch_max_ms"));
+  s.recording_queue_max_records = static_cast<int>(c.integer("recording.queue_max_records"));
+  s.recording_retry_max_backoff_ms = static_cast<int>(c.integer("recording.retry_max_backoff_ms"));
+  s.recording_hash_every_ticks = static_cast<int>(c.integer("recording.hash_every_ticks"));
   s.redis_url = c.str("redis.url");
   s.redis_node_id = c.str("redis.node_id");
   s.redis_key_ttl_s = static_cast<int>(c.integer("redis.key_ttl_s"));
@@ -181,6 +195,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.redis_breaker_reset_ms = static_cast<int>(c.integer("redis.breaker_reset_ms"));
   s.redis_timeout_ms = static_cast<int>(c.integer("redis.timeout_ms"));
   s.mtrec_dir = c.str("recording.mtrec_dir");
+  s.debug_tick_delay_us = static_cast<int>(c.integer("debug.tick_delay_us"));
   return s;
 }
 

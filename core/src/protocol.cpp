@@ -28,7 +28,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(ClientType::coun
 constexpr std::array<std::string_view, static_cast<std::size_t>(ServerType::count_)> kServerTypes{
     "welcome",      "room_joined", "room_left", "room_list",  "pong",        "player_joined",
     "player_left",  "host_changed", "room_state", "chat",     "room_closed", "error",
-    "game_started", "state",        "game_event", "game_over"};
+    "game_started", "state",        "game_event", "game_over",
+    "resumed",      "player_disconnected", "player_reconnected"};
 
 // Nesting depth of a JSON text, ignoring brackets inside strings. Checked before parsing
 // so a hostile 60 KB of "[[[[" costs a linear scan, not a deep tree.

@@ -60,7 +60,9 @@ void Playback::do_join(const std::shared_ptr<Watcher>& watcher) {
   if (stopped_) return;
   watchers_[watcher.get()] = watcher;
   watcher->deliver(room_state());
-  watcher->deliver(server::game_started_message(setup_, replayer_.game()));
+  // A late watcher's snapshot says its tick, like a resumed client's.
+  watcher->deliver(server::game_started_message(setup_, replayer_.game(),
+                                                started_ ? std::optional<core::Tick>(replayer_.tick()) : std::nullopt));
   if (game_over_) watcher->deliver(game_over_);
   if (started_) return;
   started_ = true;

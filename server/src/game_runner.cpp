@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <utility>
+#include <thread>
 
 #include "mtown/core/log.hpp"
 
@@ -35,15 +36,16 @@ core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid
 
 }  // namespace
 
-core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game) {
-  return core::encode_message(core::ServerType::game_started,
-                              {{"code", setup.code},
-                               {"game", setup.game},
-                               {"game_id", setup.game_id},
-                               {"tick_hz", game.tick_hz()},
-                               {"seats", seats_json(setup.seats)},
-                               {"options", public_options(setup.options)},
-                               {"snapshot", game.snapshot()}});
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game, std::optional<core::Tick> tick) {
+  json fields{{"code", setup.code},
+              {"game", setup.game},
+              {"game_id", setup.game_id},
+              {"tick_hz", game.tick_hz()},
+              {"seats", seats_json(setup.seats)},
+              {"options", public_options(setup.options)},
+              {"snapshot", game.snapshot()}};
+  if (tick) fields["tick"] = *tick;
+  return core::encode_message(core::ServerType::game_started, std::move(fields));
 }
 
 core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
@@ -94,7 +96,9 @@ GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::G
       timer_(strand_),
       pending_per_seat_(setup_.seats.size(), 0) {}
 
-core::SharedMessage GameRunner::started_message() const { return game_started_message(setup_, *game_); }
+core::SharedMessage GameRunner::started_message(bool with_tick) const {
+  return game_started_message(setup_, *game_, with_tick ? std::optional<core::Tick>(tick_) : std::nullopt);
+}
 
 void GameRunner::start() {
   game_->start(setup_.seats, rng_);
@@ -182,6 +186,9 @@ void GameRunner::schedule_deadline() {
 }
 
 void GameRunner::run_step(core::Tick tick) {
+  // debug.tick_delay_us: a server slowed on purpose, so the load-test gate can prove it
+  // fails. It blocks the room's thread, which production code must never do.
+  if (setup_.debug_tick_delay.count() > 0) std::this_thread::sleep_for(setup_.debug_tick_delay);
   const auto t0 = steady_clock::now();
   tick_ = tick;
   std::vector<core::GameInput> inputs;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mtown/core/games.hpp"
+#include "mtown/store/record_writer.hpp"
 
 namespace mtown::server {
 namespace {
@@ -52,6 +53,15 @@ HttpResponse health_ready(const HttpRequest& req, ServerContext& ctx) {
     if (!s.ok) failed.push_back(s.name);
     checks[s.name] = std::move(check);
   }
+  if (ctx.recording) {
+    const auto h = ctx.recording->health();
+    json check{{"ok", h.ok}, {"queued", h.queued}};
+    if (!h.ok) {
+      check["error"] = h.error;
+      failed.push_back("recording");
+    }
+    checks["recording"] = std::move(check);
+  }
   if (ctx.shutting_down) failed.push_back("shutting_down");
   const bool ready = failed.empty();
   json body{{"status", ready ? "ready" : "not_ready"}, {"checks", std::move(checks)}};
@@ -79,6 +89,10 @@ HttpResponse api_rooms(const HttpRequest& req, ServerContext& ctx, const auto& p
 }
 
 }  // namespace
+
+HttpResponse json_response(const HttpRequest& req, http::status status, const json& body) {
+  return respond_json(req, status, body);
+}
 
 HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view code, std::string_view message) {
   return respond_json(req, status, {{"code", code}, {"message", message}});
@@ -109,7 +123,8 @@ HttpResponse route_http(const HttpRequest& req, ServerContext& ctx) {
     return respond_json(req, http::status::ok,
                         {{"name", "mtown"}, {"version", MTOWN_VERSION}, {"websocket", "/ws"},
                          {"subprotocols", {"mtown.v1.json", "mtown.v1.msgpack"}}, {"games", games},
-                         {"endpoints", {"/health/live", "/health/ready", "/metrics", "/api/rooms"}}});
+                         {"endpoints", {"/health/live", "/health/ready", "/metrics", "/api/rooms", "/api/leaderboard",
+                                        "/api/games/{id}"}}});
   }
   return json_error(req, http::status::not_found, "NOT_FOUND", "no route for " + std::string(path));
 }

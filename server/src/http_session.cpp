@@ -1,6 +1,7 @@
 #include "mtown/server/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "mtown/core/log.hpp"
@@ -57,6 +58,13 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   }
   const auto& req = parser_->get();
   if (boost::beast::websocket::is_upgrade(req)) return upgrade();
+  const bool close_after = !req.keep_alive();
+  if (route_db_http(req, ctx_, [self = shared_from_this(), close_after](HttpResponse res) {
+        net::post(self->stream_.get_executor(), [self, close_after, res = std::move(res)]() mutable {
+          self->send(std::move(res), close_after);
+        });
+      }))
+    return;
   send(route_http(req, ctx_), !req.keep_alive());
 }
 

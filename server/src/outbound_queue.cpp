@@ -2,21 +2,21 @@
 
 namespace mtown::server {
 
-bool OutboundQueue::push(core::SharedMessage message) {
+bool OutboundQueue::push(core::SharedMessage message, std::uint64_t seq) {
   Entry entry;
   if (encoding_ == Encoding::json) {
-    entry.prefix = core::seq_prefix(next_seq_);
+    entry.prefix = core::seq_prefix(seq);
     entry.tail = core::body_tail(message->body);
   } else {
     const auto& packed = message->msgpack();
-    entry.prefix = core::msgpack_seq_prefix(next_seq_, packed.entries);
+    entry.prefix = core::msgpack_seq_prefix(seq, packed.entries);
     entry.tail = std::string_view(packed.bytes).substr(packed.header_len);
   }
   entry.message = std::move(message);
   const std::size_t n = entry.bytes();
   // An empty queue always takes one message, so a single large message can still go out.
   if (!entries_.empty() && bytes_ + n > max_bytes_) return false;
-  ++next_seq_;
+  next_seq_ = seq + 1;
   bytes_ += n;
   entries_.push_back(std::move(entry));
   return true;

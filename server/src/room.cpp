@@ -76,6 +76,18 @@ void Room::close(RoomCloseReason reason, std::function<void()> done) {
   });
 }
 
+void Room::set_connected(std::string player_id, bool connected) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), connected] {
+    self->do_set_connected(id, connected);
+  });
+}
+
+void Room::resync(std::shared_ptr<RoomMember> member, std::string player_id) {
+  net::post(strand_, [self = shared_from_this(), member = std::move(member), id = std::move(player_id)] {
+    self->do_resync(member, id);
+  });
+}
+
 RoomSummary Room::summary() const {
   std::lock_guard lock(summary_mutex_);
   return summary_;
@@ -138,6 +150,20 @@ void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMemb
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
 }
 
+void Room::do_set_connected(const std::string& player_id, bool connected) {
+  const auto it = find_member(player_id);
+  if (closed_ || it == members_.end() || it->connected == connected) return;
+  it->connected = connected;
+  core::log_info(connected ? "player_reconnected" : "player_disconnected",
+                 {{"room", settings_.code}, {"player", player_id}});
+  broadcast(core::encode_message(connected ? ServerType::player_reconnected : ServerType::player_disconnected,
+                                 {{"code", settings_.code}, {"player_id", player_id}}),
+            player_id);
+  // The returning player gets the room_state too (it shows them back); the one who dropped
+  // does not get news of their own absence in their replay.
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}), connected ? "" : player_id);
+}
+
 void Room::do_close(RoomCloseReason reason) {
   if (closed_) return;
   closed_ = true;
@@ -162,7 +188,7 @@ void Room::broadcast(const core::SharedMessage& message, const std::string& exce
 }
 
 json Room::player_json(const Member& m) const {
-  return {{"id", m.player_id}, {"name", m.name}, {"is_host", &m == host()}, {"connected", true}, {"ai", m.ai}};
+  return {{"id", m.player_id}, {"name", m.name}, {"is_host", &m == host()}, {"connected", m.connected}, {"ai", m.ai}};
 }
 
 const Room::Member* Room::host() const {

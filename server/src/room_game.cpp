@@ -9,6 +9,7 @@
 #include "mtown/games/registry.hpp"
 #include "mtown/server/live_state.hpp"
 #include "mtown/server/room.hpp"
+#include "mtown/store/record_writer.hpp"
 
 namespace mtown::server {
 namespace {
@@ -107,7 +108,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
                                       : static_cast<int>(members_.size());
   if (seats < 2) return reply_error(requester, ErrorCode::not_enough_players, "a game needs 2 players; add_ai can fill seats", rid);
 
-  GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}, nullptr, 60};
+  GameSetup setup{settings_.code, settings_.game, core::random_id("g_"), fresh_seed(), {}, {}, nullptr, 60, {}};
   std::unique_ptr<core::Game> game;
   try {
     core::Rng setup_rng(setup.seed ^ 0x5EEDu);  // drawn apart from the game's own stream
@@ -120,8 +121,12 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
     while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
   for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
   auto recorders = std::make_shared<core::RecorderList>();
+  if (services_->recording)
+    recorders->add(services_->recording->recorder({settings_.max_players, host() ? host()->player_id : std::string()}));
   if (services_->mtrec) recorders->add(services_->mtrec->recorder());
   if (!recorders->empty()) setup.recorder = std::move(recorders);
+  setup.hash_every = services_->hash_every;
+  setup.debug_tick_delay = services_->debug_tick_delay;
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),
@@ -163,11 +168,23 @@ void Room::game_over(const json& result) {
   status_ = RoomStatus::completed;
   publish_summary();
   core::log_info("game_over", {{"room", settings_.code}, {"game_id", runner_->setup().game_id}, {"winner", result.value("winner", json())}});
-  broadcast(core::encode_message(ServerType::game_over, {{"code", settings_.code},
-                                                         {"game_id", runner_->setup().game_id},
-                                                         {"tick", runner_->tick()},
-                                                         {"result", result}}));
+  broadcast(game_over_message(result));
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+}
+
+core::SharedMessage Room::game_over_message(const json& result) const {
+  return core::encode_message(ServerType::game_over, {{"code", settings_.code},
+                                                      {"game_id", runner_->setup().game_id},
+                                                      {"tick", runner_->tick()},
+                                                      {"result", result}});
+}
+
+void Room::do_resync(const std::shared_ptr<RoomMember>& member, const std::string& player_id) {
+  if (closed_ || find_member(player_id) == members_.end()) return;
+  member->deliver(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+  if (!runner_ || status_ == RoomStatus::waiting) return;
+  member->deliver(runner_->started_message(/*with_tick=*/true));
+  if (status_ == RoomStatus::completed) member->deliver(game_over_message(runner_->game().result()));
 }
 
 }  // namespace mtown::server

@@ -19,7 +19,18 @@ RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config
       config_(config),
       metrics_(metrics),
       mtrec_(config.mtrec_dir.empty() ? nullptr : std::make_unique<MtrecWriter>(config.mtrec_dir)),
-      services_{metrics, questions, mtrec_.get()} {}
+      services_{metrics,
+                questions,
+                nullptr,
+                nullptr,
+                static_cast<std::uint32_t>(config.recording_hash_every_ticks),
+                std::chrono::microseconds(config.debug_tick_delay_us),
+                mtrec_.get()} {}
+
+void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every) {
+  services_.recording = std::move(writer);
+  services_.hash_every = hash_every;
+}
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
                                            const std::function<void(const std::shared_ptr<Room>&)>& before_start,

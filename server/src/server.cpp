@@ -18,6 +18,9 @@
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/ws_session.hpp"
 #include "redis_live_state.hpp"
+#include "mtown/store/query_worker.hpp"
+#include "mtown/store/record_writer.hpp"
+#include "mtown/store/recordings.hpp"
 
 namespace mtown::server {
 namespace {
@@ -77,6 +80,50 @@ std::unique_ptr<RedisLiveState> make_live_state(const core::ServeConfig& config,
                                           std::move(close_room));
 }
 
+// Precedence: games.party_questions (a file the operator named) > the `questions` table
+// when it has rows > the built-in pool. Returns false on a pool that cannot run a game.
+bool load_question_pool(const core::ServeConfig& config, std::vector<games::Question>& pool) {
+  std::string source = "games.party_questions";
+  try {
+    if (!config.party_questions_file.empty()) {
+      std::ifstream in(config.party_questions_file);
+      if (!in) throw std::invalid_argument("cannot read " + config.party_questions_file);
+      pool = games::load_questions(std::string(std::istreambuf_iterator<char>(in), {}));
+    } else if (const auto db = core::parse_database_url(config.database_url); db && db->kind != core::DatabaseUrl::Kind::none) {
+      source = "questions table";
+      try {
+        const auto rows = store::question_pool_json(*store::Database::open(config.database_url));
+        if (!rows.empty()) pool = games::load_questions(rows.dump());
+      } catch (const store::StoreError& e) {  // no database yet: the built-in pool, and say so
+        core::log_warn("question_table_unreadable", {{"error", e.what()}, {"using", "built-in pool"}});
+        return true;
+      }
+    }
+    if (!pool.empty() && pool.size() < 12) throw std::invalid_argument("a pool needs at least 12 questions (a 12-round game)");
+  } catch (const std::invalid_argument& e) {
+    core::log_error("bad_question_pool", {{"source", source}, {"error", e.what()}});
+    return false;
+  }
+  if (!pool.empty()) core::log_info("question_pool", {{"source", source}, {"questions", pool.size()}});
+  return true;
+}
+
+// The recording writer and the API's query worker, when a database is configured.
+void start_storage(const core::ServeConfig& config, ServerContext& ctx) {
+  const auto db = core::parse_database_url(config.database_url);
+  if (!db || db->kind == core::DatabaseUrl::Kind::none) return;
+  ctx.queries = std::make_shared<store::QueryWorker>(config.database_url, 64, 2000);
+  if (!config.recording_enabled) return;
+  store::WriterSettings s;
+  s.batch_max_rows = static_cast<std::size_t>(config.recording_batch_max_rows);
+  s.batch_max_ms = std::chrono::milliseconds(config.recording_batch_max_ms);
+  s.queue_max_records = static_cast<std::size_t>(config.recording_queue_max_records);
+  s.retry_max_backoff = std::chrono::milliseconds(config.recording_retry_max_backoff_ms);
+  ctx.recording = std::make_shared<store::RecordWriter>(config.database_url, s, ctx.metrics.registry());
+  ctx.recording->start();
+  ctx.rooms.set_recording(ctx.recording, static_cast<std::uint32_t>(config.recording_hash_every_ticks));
+}
+
 }  // namespace
 
 int run_server(const core::ServeConfig& config) {
@@ -89,19 +136,10 @@ int run_server(const core::ServeConfig& config) {
   std::unique_ptr<RedisLiveState> live;  // outlives the io_context: rooms call into it
   net::io_context ioc(threads);
   std::vector<games::Question> own_pool;
-  if (!config.party_questions_file.empty()) {
-    try {
-      std::ifstream in(config.party_questions_file);
-      if (!in) throw std::invalid_argument("cannot read " + config.party_questions_file);
-      own_pool = games::load_questions(std::string(std::istreambuf_iterator<char>(in), {}));
-      if (own_pool.size() < 12) throw std::invalid_argument("a pool needs at least 12 questions (a 12-round game)");
-    } catch (const std::invalid_argument& e) {
-      core::log_error("bad_question_pool", {{"key", "games.party_questions"}, {"error", e.what()}});
-      return serve_bad_config;
-    }
-  }
+  if (!load_question_pool(config, own_pool)) return serve_bad_config;
   const auto& questions = own_pool.empty() ? games::builtin_questions() : own_pool;
   auto& ctx = context.emplace(ioc, config, probe, questions);
+  start_storage(config, ctx);
 
   boost::system::error_code ec;
   auto address = net::ip::make_address(config.host, ec);
@@ -146,7 +184,14 @@ int run_server(const core::ServeConfig& config) {
   ioc.run();
   for (auto& t : pool) t.join();
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
+  ctx.player_sessions.clear();  // so do sessions waiting for a resume
   if (live) live->stop();  // after the rooms closed: their deletions reach Redis first
+  if (ctx.recording) {  // the rooms closed above recorded their games' ends: write them
+    const auto left = ctx.recording->health().queued;
+    ctx.recording->stop(std::chrono::milliseconds(config.shutdown_timeout_ms));
+    core::log_info("recording_flushed", {{"records", left}});
+  }
+  ctx.queries.reset();
   probe.stop();
   return serve_ok;
 }

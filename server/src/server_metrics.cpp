@@ -40,7 +40,16 @@ ServerMetrics::ServerMetrics()
       send_queue_bytes(registry_.gauge("mtown_send_queue_bytes", "Bytes waiting in all connections' send queues")),
       send_queue_messages(registry_.gauge("mtown_send_queue_messages",
                                           "Messages waiting in all connections' send queues")),
-      http_requests(registry_.counter("mtown_http_requests_total", "HTTP requests served")) {
+      http_requests(registry_.counter("mtown_http_requests_total", "HTTP requests served")),
+      sessions(registry_.gauge("mtown_sessions", "Player sessions, connected or waiting for a resume")),
+      sessions_resumed(registry_.counter("mtown_sessions_resumed_total", "Resumes, by outcome", {{"outcome", "replayed"}})),
+      resume_snapshots(registry_.counter("mtown_sessions_resumed_total", "Resumes, by outcome", {{"outcome", "snapshot"}})),
+      resumes_refused(registry_.counter("mtown_resumes_refused_total", "Resume attempts refused")),
+      seats_released(registry_.counter("mtown_seats_released_total", "Seats released after the disconnect grace period")),
+      heartbeat_timeouts(registry_.counter("mtown_ws_closed_total", "Connections closed by the server",
+                                           {{"reason", "heartbeat_timeout"}})),
+      superseded_closes(registry_.counter("mtown_ws_closed_total", "Connections closed by the server",
+                                          {{"reason", "superseded"}})) {
   for (std::size_t i = 0; i < in_msgs_.size(); ++i) {
     const std::string type =
         i < in_msgs_.size() - 1 ? std::string(core::client_type_name(static_cast<core::ClientType>(i))) : "invalid";

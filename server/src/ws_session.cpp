@@ -1,6 +1,7 @@
 #include "mtown/server/ws_session.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <boost/asio/post.hpp>
 
@@ -9,6 +10,7 @@
 #include "mtown/core/log.hpp"
 #include "mtown/core/room_code.hpp"
 #include "mtown/core/text.hpp"
+#include "mtown/server/resume_gate.hpp"
 
 namespace mtown::server {
 namespace {
@@ -23,8 +25,26 @@ constexpr std::size_t kNameMaxChars = 32;
 constexpr std::size_t kIdleReadBufferBytes = 4096;  // larger read buffers are released after use
 constexpr auto kSlowConsumerCloseDeadline = std::chrono::seconds(2);
 constexpr auto kOversizedCloseDeadline = std::chrono::seconds(2);
+// A superseded connection is most likely half-open: its close handshake cannot finish.
+constexpr auto kSupersededCloseDeadline = std::chrono::milliseconds(500);
+constexpr auto kSupersededCloseCode = static_cast<websocket::close_code>(4009);
 
+// The value of `name` in the query of `target` ("/ws?a=1&b=2"); nullopt when absent.
+std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const auto pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return std::nullopt;
+}
 
+json refusal(std::string_view code, std::string_view message) { return {{"code", code}, {"message", message}}; }
 
 bool is_expected_close(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == net::error::eof || ec == net::error::operation_aborted ||
@@ -40,13 +60,18 @@ WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string
       queue_(ctx.config.write_queue_max_bytes,
              subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
-      session_id_(core::random_id("s_")),
-      player_id_(core::random_id("p_")) {}
+      heartbeat_(ws_.get_executor()) {}
 
 WsSession::~WsSession() { ctx_.open_connections.fetch_sub(1); }
 
 void WsSession::run(http::request<http::string_body> request) {
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  target_ = std::string(request.target());
+  // Beast's handshake timeout; liveness is the session heartbeat (arm_heartbeat).
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = std::chrono::steady_clock::now(); });
   ws_.set_option(websocket::stream_base::decorator([proto = subprotocol_](websocket::response_type& res) {
     res.set(http::field::server, "mtown/" MTOWN_VERSION);
     if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
@@ -68,18 +93,120 @@ void WsSession::on_accept(beast::error_code ec) {
   ctx_.sessions.add(shared_from_this());
   ctx_.metrics.connections.add(1);
   ctx_.metrics.connections_total.inc();
-  core::log_debug("ws_connected", {{"session", session_id_}, {"player", player_id_}});
-  enqueue(core::encode_message(
-      ServerType::welcome,
-      {{"session_id", session_id_},
-       {"player_id", player_id_},
-       {"server", "mtown " MTOWN_VERSION},
-       {"protocol", queue_.encoding() == Encoding::msgpack ? "mtown.v1.msgpack" : "mtown.v1.json"},
-       {"limits", {{"max_frame_bytes", ctx_.config.max_frame_bytes},
-                   {"chat_max_chars", ctx_.config.chat_max_chars},
-                   {"name_max_chars", kNameMaxChars}}}}));
+  last_heard_ = std::chrono::steady_clock::now();
+  if (query_param(target_, "resume")) resume_session();
+  else start_session(nullptr);
   if (ctx_.shutting_down) return shutdown();
+  arm_heartbeat();
   do_read();
+}
+
+void WsSession::start_session(json resume_refused) {
+  session_ = ctx_.player_sessions.create();
+  session_->attach_first(weak_from_this());
+  core::log_debug("ws_connected", {{"session", session_->session_id}, {"player", session_->player_id}});
+  const auto& c = ctx_.config;
+  json welcome{{"session_id", session_->session_id},
+               {"player_id", session_->player_id},
+               {"resume_token", session_->resume_token},
+               {"server", "mtown " MTOWN_VERSION},
+               {"protocol", queue_.encoding() == Encoding::msgpack ? "mtown.v1.msgpack" : "mtown.v1.json"},
+               {"limits", {{"max_frame_bytes", c.max_frame_bytes},
+                           {"chat_max_chars", c.chat_max_chars},
+                           {"name_max_chars", kNameMaxChars}}},
+               {"session", {{"resume_buffer_messages", c.resume_buffer_messages},
+                            {"resume_buffer_ms", c.resume_buffer_ms},
+                            {"seat_grace_s", c.seat_grace_s},
+                            {"heartbeat_interval_ms", c.heartbeat_interval_ms},
+                            {"heartbeat_timeout_ms", c.heartbeat_timeout_ms}}}};
+  if (!resume_refused.is_null()) welcome["resume_refused"] = std::move(resume_refused);
+  enqueue(core::encode_message(ServerType::welcome, std::move(welcome)));
+}
+
+void WsSession::resume_session() {
+  const std::string token(*query_param(target_, "resume"));
+  const auto last_seq_text = query_param(target_, "last_seq").value_or("");
+  std::uint64_t last_seq = 0;
+  const auto [end, err] = std::from_chars(last_seq_text.data(), last_seq_text.data() + last_seq_text.size(), last_seq);
+  const auto refuse = [&](std::string_view code, std::string_view why) {
+    ctx_.metrics.resumes_refused.inc();
+    core::log_debug("resume_refused", {{"code", code}, {"reason", why}});
+    start_session(refusal(code, why));
+  };
+  if (err != std::errc() || end != last_seq_text.data() + last_seq_text.size())
+    return refuse("RESUME_FAILED", "last_seq must be the seq of the last message received (0 for none)");
+  beast::error_code ec;
+  const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec).address().to_string();
+  if (!resume_allowed(ctx_, {peer, token})) return refuse("RATE_LIMITED", "too many resume attempts; try again later");
+  auto session = ctx_.player_sessions.find(token);
+  const auto resumed = [&](const PlayerSession::Resume& r) {
+    json fields{{"session_id", session->session_id}, {"player_id", session->player_id},
+                {"replayed", r.replayed}, {"snapshot", r.snapshot}};
+    if (r.room) fields["code"] = r.room->code();
+    return core::encode_message(ServerType::resumed, std::move(fields));
+  };
+  const auto r = session ? session->resume(weak_from_this(), last_seq, resumed) : std::nullopt;
+  if (!r) return refuse("RESUME_FAILED", "no live session has that resume token (it ended, or it was never issued)");
+  session_ = std::move(session);
+  taken_seq_ = r->cursor;
+  (r->snapshot ? ctx_.metrics.resume_snapshots : ctx_.metrics.sessions_resumed).inc();
+  core::log_info("session_resumed", {{"session", session_->session_id}, {"player", session_->player_id},
+                                     {"replayed", r->replayed}, {"snapshot", r->snapshot}});
+  pump();
+}
+
+void WsSession::wake() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
+}
+
+void WsSession::superseded() {
+  net::post(ws_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->superseded_ = true;
+    self->ctx_.metrics.superseded_closes.inc();
+    self->begin_close({kSupersededCloseCode, "session resumed elsewhere"}, /*flush=*/false, kSupersededCloseDeadline);
+  });
+}
+
+void WsSession::pump() {
+  if (!session_ || closed_ || close_pending_) return;
+  taken_.clear();
+  if (session_->take(this, taken_seq_, taken_)) {
+    for (const auto& m : taken_) {
+      if (closed_ || close_pending_) break;
+      enqueue_numbered(m.message, m.seq);
+    }
+  }
+  taken_.clear();
+}
+
+void WsSession::arm_heartbeat() {
+  using namespace std::chrono;
+  const auto now = steady_clock::now();
+  const auto interval = milliseconds(ctx_.config.heartbeat_interval_ms);
+  const auto timeout_at = last_heard_ + milliseconds(ctx_.config.heartbeat_timeout_ms);
+  heartbeat_.expires_at(std::max(now, std::min(now + interval, timeout_at)));
+  heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->on_heartbeat();
+  });
+}
+
+void WsSession::on_heartbeat() {
+  if (closed_) return;
+  const auto silent = std::chrono::steady_clock::now() - last_heard_;
+  if (silent >= std::chrono::milliseconds(ctx_.config.heartbeat_timeout_ms)) {
+    ctx_.metrics.heartbeat_timeouts.inc();
+    core::log_info("heartbeat_timeout", {{"player", session_ ? session_->player_id : ""},
+                                         {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);  // the pending read fails: on_closed
+    return;
+  }
+  if (!close_pending_ && !ping_in_flight_) {
+    ping_in_flight_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->ping_in_flight_ = false; });
+  }
+  arm_heartbeat();
 }
 
 void WsSession::do_read() {
@@ -91,13 +218,14 @@ void WsSession::do_read() {
 
 void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (!is_expected_close(ec)) core::log_debug("ws_read_failed", {{"player", player_id_}, {"error", ec.message()}});
+    if (!is_expected_close(ec)) core::log_debug("ws_read_failed", {{"player", session_->player_id}, {"error", ec.message()}});
     return on_closed();
   }
+  last_heard_ = std::chrono::steady_clock::now();
   buffer_.commit(bytes);
   if (buffer_.size() > ctx_.config.max_frame_bytes) {
     ctx_.metrics.oversized_closes.inc();
-    core::log_info("ws_message_too_big", {{"player", player_id_}, {"limit", ctx_.config.max_frame_bytes}});
+    core::log_info("ws_message_too_big", {{"player", session_->player_id}, {"limit", ctx_.config.max_frame_bytes}});
     buffer_.consume(buffer_.size());
     // The close handshake reads and discards the rest of the message.
     return begin_close({websocket::close_code::too_big, "message too big"}, /*flush=*/false, kOversizedCloseDeadline);
@@ -121,6 +249,7 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
 }
 
 void WsSession::handle_frame(std::string_view text) {
+  if (superseded_) return;  // the player speaks through the connection that resumed
   auto result = queue_.encoding() == Encoding::msgpack ? ctx_.decoder.decode_msgpack(text) : ctx_.decoder.decode(text);
   if (auto* bad = std::get_if<core::DecodeError>(&result)) {
     ctx_.metrics.message_in_invalid(text.size());
@@ -137,17 +266,20 @@ void WsSession::handle(const core::ClientMessage& msg) {
     case ClientType::create_room: return create_room(msg);
     case ClientType::join_room: return join_room(msg);
     case ClientType::list_rooms: return list_rooms(msg);
-    case ClientType::leave_room:
-      if (!room_) return send_error(ErrorCode::not_in_room, "you are not in a room", msg.rid);
-      room_->leave(player_id_, shared_from_this(), msg.rid);
-      room_.reset();
+    case ClientType::leave_room: {
+      const auto room = session_->room();
+      if (!room) return send_error(ErrorCode::not_in_room, "you are not in a room", msg.rid);
+      room->leave(session_->player_id, session_, msg.rid);
+      session_->clear_room(room.get());
       return;
+    }
     case ClientType::chat: {
       // The message is checked before the connection's state (protocol.md, order of errors).
       auto text = core::clean_text(body["text"].get<std::string>(), static_cast<std::size_t>(ctx_.config.chat_max_chars));
       if (text.empty()) return send_error(ErrorCode::bad_message, "text is empty once cleaned", msg.rid, "/text");
-      if (!room_) return send_error(ErrorCode::not_in_room, "join a room to chat", msg.rid);
-      room_->chat(player_id_, std::move(text), shared_from_this(), msg.rid);
+      const auto room = session_->room();
+      if (!room) return send_error(ErrorCode::not_in_room, "join a room to chat", msg.rid);
+      room->chat(session_->player_id, std::move(text), session_, msg.rid);
       return;
     }
     case ClientType::ping:
@@ -166,16 +298,15 @@ void WsSession::create_room(const core::ClientMessage& msg) {
   if (!game) return send_error(ErrorCode::unknown_game, "this server runs arena and party", msg.rid, "/game");
   auto name = core::clean_text(body["name"].get<std::string>(), kNameMaxChars);
   if (name.empty()) return send_error(ErrorCode::bad_message, "name is empty once cleaned", msg.rid, "/name");
-  if (room_) return send_error(ErrorCode::already_in_room, "leave your room before creating another", msg.rid);
+  if (session_->room()) return send_error(ErrorCode::already_in_room, "leave your room before creating another", msg.rid);
   const int max_players = body.value("max_players", game->max_players);
   // The creator's join is queued before the room starts: queued after, it could find the
   // room already closed as empty when rooms.empty_grace_s is 0.
   std::optional<core::AiDifficulty> ai_fill;
   if (body.contains("ai_fill")) ai_fill = core::parse_ai_difficulty(body["ai_fill"].get<std::string>());
   const auto join_first = [&](const std::shared_ptr<Room>& room) {
-    room_ = room;
-    name_ = name;
-    room->join(shared_from_this(), player_id_, std::move(name), msg.rid);
+    session_->set_room(room);
+    room->join(session_, session_->player_id, std::move(name), msg.rid);
   };
   auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), join_first, ai_fill);
   if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
@@ -183,7 +314,8 @@ void WsSession::create_room(const core::ClientMessage& msg) {
 
 void WsSession::game_request(const core::ClientMessage& msg) {
   const auto& body = msg.body;
-  if (!room_) {
+  const auto room = session_->room();
+  if (!room) {
     // A refused input names its input_seq, wherever it is refused (error.json).
     if (msg.type == ClientType::input && body.contains("input_seq"))
       return enqueue(core::encode_error(ErrorCode::not_in_room, "join a room first", msg.rid, {},
@@ -192,13 +324,13 @@ void WsSession::game_request(const core::ClientMessage& msg) {
   }
   switch (msg.type) {
     case ClientType::start_game:
-      return room_->start_game(player_id_, body.value("options", json::object()), shared_from_this(), msg.rid);
+      return room->start_game(session_->player_id, body.value("options", json::object()), session_, msg.rid);
     case ClientType::add_ai:
-      return room_->add_ai(player_id_, *core::parse_ai_difficulty(body.value("difficulty", "medium")),
-                           shared_from_this(), msg.rid);
+      return room->add_ai(session_->player_id, *core::parse_ai_difficulty(body.value("difficulty", "medium")), session_,
+                          msg.rid);
     case ClientType::input:
-      return room_->input(player_id_, body.value("input_seq", std::uint64_t{0}), body["data"], shared_from_this(), msg.rid);
-    case ClientType::restart_game: return room_->restart_game(player_id_, shared_from_this(), msg.rid);
+      return room->input(session_->player_id, body.value("input_seq", std::uint64_t{0}), body["data"], session_, msg.rid);
+    case ClientType::restart_game: return room->restart_game(session_->player_id, session_, msg.rid);
     default: return;
   }
 }
@@ -207,13 +339,12 @@ void WsSession::join_room(const core::ClientMessage& msg) {
   const auto& body = msg.body;
   auto name = core::clean_text(body["name"].get<std::string>(), kNameMaxChars);
   if (name.empty()) return send_error(ErrorCode::bad_message, "name is empty once cleaned", msg.rid, "/name");
-  if (room_) return send_error(ErrorCode::already_in_room, "leave your room before joining another", msg.rid);
+  if (session_->room()) return send_error(ErrorCode::already_in_room, "leave your room before joining another", msg.rid);
   const auto code = core::normalize_room_code(body["code"].get<std::string>());
   auto room = code ? ctx_.rooms.find(*code) : nullptr;
   if (!room) return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
-  room_ = std::move(room);
-  name_ = name;
-  room_->join(shared_from_this(), player_id_, std::move(name), msg.rid);
+  session_->set_room(room);
+  room->join(session_, session_->player_id, std::move(name), msg.rid);
 }
 
 void WsSession::list_rooms(const core::ClientMessage& msg) {
@@ -230,16 +361,6 @@ void WsSession::send_error(ErrorCode code, std::string_view message, const json&
   enqueue(core::encode_error(code, message, rid, field));
 }
 
-void WsSession::deliver(const core::SharedMessage& message) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), message] { self->enqueue(message); });
-}
-
-void WsSession::on_left_room(const Room* room) {
-  net::post(ws_.get_executor(), [self = shared_from_this(), room] {
-    if (self->room_.get() == room) self->room_.reset();
-  });
-}
-
 void WsSession::shutdown() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     self->begin_close({websocket::close_code::going_away, "server shutting down"}, /*flush=*/true,
@@ -248,12 +369,19 @@ void WsSession::shutdown() {
 }
 
 void WsSession::enqueue(const core::SharedMessage& message) {
+  // Replies made on this strand go through the session's log too: they take the next seq
+  // and can be replayed after a resume.
+  session_->push(message, /*wake=*/false);
+  pump();
+}
+
+void WsSession::enqueue_numbered(const core::SharedMessage& message, std::uint64_t seq) {
   // Nothing is queued once a close is decided: a slow consumer's dropped messages must not be
   // followed by newer ones (a seq gap), nor counted as a slow consumer again.
   if (closed_ || close_pending_ || !opened_) return;
-  if (!queue_.push(message)) {
+  if (!queue_.push(message, seq)) {
     ctx_.metrics.slow_consumer_closes.inc();
-    core::log_warn("slow_consumer", {{"player", player_id_}, {"queued_bytes", queue_.bytes()}});
+    core::log_warn("slow_consumer", {{"player", session_->player_id}, {"queued_bytes", queue_.bytes()}});
     return begin_close({static_cast<websocket::close_code>(4008), "slow consumer"}, /*flush=*/false, kSlowConsumerCloseDeadline);
   }
   const std::size_t bytes = queue_.back().bytes();
@@ -280,7 +408,7 @@ void WsSession::on_write(beast::error_code ec) {
     queue_.pop();
   }
   if (ec) {
-    if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", player_id_}, {"error", ec.message()}});
+    if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
     return on_closed();
   }
   if (!queue_.empty() && !closed_) return do_write();
@@ -321,10 +449,9 @@ void WsSession::on_closed() {
   if (closed_) return;
   closed_ = true;
   close_deadline_.cancel();
-  if (room_) {
-    room_->leave(player_id_, nullptr, nullptr);
-    room_.reset();
-  }
+  heartbeat_.cancel();
+  // The seat stays for its grace period; a resume within it takes the session back.
+  if (session_) session_->detach(this);
   drop_unsent();
   if (opened_) {
     ctx_.sessions.remove(this);
@@ -332,7 +459,7 @@ void WsSession::on_closed() {
   }
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
-  core::log_debug("ws_closed", {{"session", session_id_}, {"player", player_id_}});
+  if (session_) core::log_debug("ws_closed", {{"session", session_->session_id}, {"player", session_->player_id}});
 }
 
 }  // namespace mtown::server

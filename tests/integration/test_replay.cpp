@@ -1,7 +1,8 @@
-// mtown replay against games recorded by the real server (recording.mtrec_dir): an arena
-// match of 6 clients and 2 AI seats, 8-client arena games on 1 and 4 server threads, a
-// full party game; an altered input, a newer format, a corrupt file, an unknown game;
-// export; and --serve played to real WebSocket clients that validate every message.
+// mtown replay against games recorded by the real server, as .mtrec files
+// (recording.mtrec_dir) and in SQLite and PostgreSQL: an arena match of 6 clients and 2 AI
+// seats, 8-client arena games on 1 and 4 server threads, a full party game; replay list;
+// an altered input, a newer format, a corrupt file, an unknown game; export; and --serve
+// played to real WebSocket clients that validate every message.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "game_helpers.hpp"
+#include "recording_helpers.hpp"
 
 using namespace mtown::test;
 using namespace mtown::test::games;
@@ -32,10 +34,11 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
-std::vector<std::string> recording_args(const TempDir& dir, const std::string& threads = "2") {
-  auto args = serve_args();
-  args.insert(args.end(), {"--threads", threads, "--set", "recording.mtrec_dir=" + dir.file("rec")});
-  return args;
+// A server that writes .mtrec files to dir/rec, and records to `database` too when given.
+std::vector<std::string> recording_args(const TempDir& dir, const std::string& threads = "2",
+                                        const std::string& database = "none") {
+  return {"--database", database, "--set", "server.shutdown_timeout_ms=500", "--threads", threads,
+          "--set", "recording.mtrec_dir=" + dir.file("rec")};
 }
 
 std::string slurp(const std::string& path) {
@@ -334,6 +337,7 @@ TEST_CASE("replay: --serve plays a recording to WebSocket clients as if live", "
   late->expect("room_state");
   const auto mid = late->expect("game_started");
   CHECK(mid["snapshot"]["tick"].get<int>() >= 300);
+  CHECK(mid["tick"] == mid["snapshot"]["tick"]);  // said like a resumed client's snapshot
   CHECK(late->recv_until("game_over", std::chrono::seconds(10))["result"] == a.game_over["result"]);
   CHECK(replay_server.stop() == 0);
 }
@@ -353,6 +357,53 @@ TEST_CASE("replay: 8-client arena games verify whatever the server's thread coun
     const auto [code, report] = replay_json({file});
     CHECK(report["ticks"].get<int>() > 60);
   }
+}
+
+TEST_CASE("replay: games recorded in SQLite and PostgreSQL replay from the database", "[replay][database]") {
+  for (const std::string dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    mtown::test::recording::TestDatabase db(dialect);
+    TempDir dir;
+    json started;
+    {
+      TestServer server(recording_args(dir, "2", db.url()));
+      Clients clients;
+      started = start_arena(clients, server, 8, 0);
+      play_arena(clients, std::chrono::milliseconds(2000));
+      CHECK(server.stop() == 0);  // flushes the database writer
+    }
+    const std::string game_id = started["game_id"];
+    const auto [code, report] = replay_json({game_id, "--database", db.url()});
+    INFO(report.dump(2));
+    CHECK(code == 0);
+    CHECK(report["verified"] == true);
+    CHECK(report["status"] == "aborted");
+    CHECK(report["end_checked"] == true);
+    CHECK(report["ticks"].get<int>() > 60);
+    // The database holds exactly what the file holds.
+    const auto file = wait_for_recording(dir, game_id);
+    const auto exported = dir.file("from-db.mtrec");
+    CHECK(run_mtown({"replay", game_id, "--database", db.url(), "--export", exported}).exit_code == 0);
+    CHECK(lines_of(slurp(exported)) == lines_of(slurp(file)));
+
+    const auto list = run_mtown({"replay", "list", "--database", db.url(), "--json"});
+    REQUIRE(list.exit_code == 0);
+    const auto games = json::parse(list.out);
+    REQUIRE(games.size() == 1);
+    CHECK(games[0]["game_id"] == game_id);
+    CHECK(games[0]["game"] == "arena");
+    CHECK(games[0]["status"] == "aborted");
+    CHECK(games[0]["ticks"] == report["ticks"]);
+    CHECK(games[0]["players"].size() == 8);
+    CHECK(games[0]["duration_ms"].get<std::int64_t>() >= 1000);
+    const auto text = run_mtown({"replay", "list", "--database", db.url()});
+    CHECK(text.exit_code == 0);
+    CHECK_THAT(text.out, Catch::Contains(game_id) && Catch::Contains("A7"));
+
+    CHECK(run_mtown({"replay", "g_0000000000000000", "--database", db.url()}).exit_code == 4);
+  }
+  CHECK(run_mtown({"replay", "list", "--database", "postgres://nobody@127.0.0.1:1/none"}).exit_code == 8);
+  CHECK(run_mtown({"replay", "list"}).exit_code == 2);
 }
 
 TEST_CASE("replay: a full party game recorded by the server verifies", "[replay]") {

@@ -267,8 +267,8 @@ TEST_CASE("the earliest-joined remaining player becomes host, until one is left"
   CHECK_FALSE(members[0]->try_recv(200ms).has_value());
 }
 
-TEST_CASE("a dropped connection leaves its room as disconnected", "[rooms]") {
-  TestServer server(serve_args());
+TEST_CASE("a dropped connection leaves its room as disconnected when no seat grace is set", "[rooms]") {
+  TestServer server(serve_args({"session.seat_grace_s=0"}));  // the grace itself: test_resume.cpp
   Clients members;
   const std::string code = fill_room(server.port(), members, 3);
   for (const std::size_t index : {1, 0}) {  // a player, then the host

@@ -69,10 +69,16 @@ export class ProtocolViolation extends Error {}
 
 export class Client {
   // Opens ws://127.0.0.1:PORT/ws offering `protocols` (default: the mtown subprotocol) and
-  // waits for the welcome message (seq 1) unless expectWelcome is false.
+  // waits for the welcome message (seq 1) unless expectWelcome is false. `resume`
+  // ({ token, lastSeq }) resumes a session: no welcome, and seq goes on from lastSeq.
   static async connect(port, { label = 'client', protocols = [SUBPROTOCOL], expectWelcome = true,
-    timeoutMs = TIMEOUT_MS } = {}) {
-    const c = new Client(port, label, protocols, timeoutMs);
+    timeoutMs = TIMEOUT_MS, resume = null } = {}) {
+    const path = resume ? `/ws?resume=${encodeURIComponent(resume.token)}&last_seq=${resume.lastSeq}` : '/ws';
+    const c = new Client(port, label, protocols, timeoutMs, path);
+    if (resume) {
+      c.lastSeq = resume.lastSeq;
+      expectWelcome = false;
+    }
     await c.opened;
     if (expectWelcome) {
       c.welcome = await c.expect('welcome');
@@ -81,7 +87,7 @@ export class Client {
     return c;
   }
 
-  constructor(port, label, protocols, timeoutMs) {
+  constructor(port, label, protocols, timeoutMs, path = '/ws') {
     this.label = label;
     this.timeoutMs = timeoutMs;
     this.lastSeq = 0;
@@ -90,7 +96,7 @@ export class Client {
     this.waiter = null; // { resolve, reject, timer }
     this.violation = null;
     this.closed = null; // { code, reason } once closed
-    this.ws = new WebSocket(`ws://${HOST}:${port}/ws`, protocols, {
+    this.ws = new WebSocket(`ws://${HOST}:${port}${path}`, protocols, {
       handshakeTimeout: timeoutMs,
       perMessageDeflate: false,
     });

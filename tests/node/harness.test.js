@@ -10,8 +10,11 @@ import { WebSocketServer } from 'ws';
 import { Client, ProtocolViolation, SUBPROTOCOL } from './client.js';
 
 const welcome = {
-  seq: 1, type: 'welcome', session_id: 's_1', player_id: 'p_1', server: 'fake', protocol: SUBPROTOCOL,
+  seq: 1, type: 'welcome', session_id: 's_1', player_id: 'p_1', resume_token: `r_${'0'.repeat(32)}`,
+  server: 'fake', protocol: SUBPROTOCOL,
   limits: { max_frame_bytes: 65536, chat_max_chars: 200, name_max_chars: 32 },
+  session: { resume_buffer_messages: 100, resume_buffer_ms: 5000, seat_grace_s: 300, heartbeat_interval_ms: 30000,
+    heartbeat_timeout_ms: 60000 },
 };
 
 describe('checking client', () => {

@@ -39,7 +39,7 @@ function connect(label, opts = {}) {
 
 // Checks a Room object: players (in join order) are exactly `players` ({id, name}),
 // the host is `hostId`, every flag is as documented.
-function checkRoom(room, { code, game = 'party', maxPlayers = 8, isPublic = true, players, hostId }) {
+function checkRoom(room, { code, game = 'party', maxPlayers = 8, isPublic = true, players, hostId, away = [] }) {
   if (code !== undefined) assert.equal(room.code, code, 'room.code');
   assert.match(room.code, CODE_RE);
   assert.equal(room.game, game, 'room.game');
@@ -49,7 +49,8 @@ function checkRoom(room, { code, game = 'party', maxPlayers = 8, isPublic = true
   assert.equal(room.host, hostId, 'room.host');
   assert.deepEqual(room.players.map((p) => p.id), players.map((p) => p.id), 'room.players in join order');
   for (const [i, p] of room.players.entries()) {
-    assert.deepEqual(p, { id: players[i].id, name: players[i].name, is_host: p.id === hostId, connected: true, ai: false },
+    assert.deepEqual(p, { id: players[i].id, name: players[i].name, is_host: p.id === hostId,
+      connected: !away.includes(p.id), ai: false },
       `room.players[${i}]`);
   }
   assert.ok(room.expires_at_ms > room.created_at_ms, 'expires_at_ms after created_at_ms');
@@ -285,17 +286,31 @@ describe('room lifecycle (8 players)', () => {
     await Promise.all([...members, oldHost].map((m) => m.client.ping()));
   });
 
-  it('a member whose connection closes leaves with reason "disconnected"', TEST_TIMEOUT, async () => {
+  it('a member whose connection closes keeps the seat, shown disconnected, and resumes it', TEST_TIMEOUT, async () => {
     assert.equal(members.length, 6, 'precondition: the 6-player room from (5)');
     const gone = members[members.length - 1];
+    const others = members.slice(0, -1);
+    const { resume_token: token } = gone.client.welcome;
+    assert.match(token, /^r_[0-9a-f]{32}$/);
+    const lastSeq = gone.client.lastSeq;
     await gone.client.close();
-    members = members.slice(0, -1);
-    await Promise.all(members.map(async (m) => {
-      const pl = await m.client.expect('player_left');
-      assert.deepEqual({ code: pl.code, player_id: pl.player_id, reason: pl.reason }, { code, player_id: gone.id, reason: 'disconnected' });
+    await Promise.all(others.map(async (m) => {
+      const pd = await m.client.expect('player_disconnected');
+      assert.deepEqual({ code: pd.code, player_id: pd.player_id }, { code, player_id: gone.id });
       const rs = await m.client.expect('room_state');
-      checkRoom(rs.room, { code, players: members, hostId: members[0].id });
+      checkRoom(rs.room, { code, players: members, hostId: members[0].id, away: [gone.id] });
     }));
+    gone.client = await connect(gone.client.label, { resume: { token, lastSeq } });
+    const resumed = await gone.client.expect('resumed');
+    assert.deepEqual({ seq: resumed.seq, replayed: resumed.replayed, snapshot: resumed.snapshot, code: resumed.code },
+      { seq: lastSeq + 1, replayed: 0, snapshot: false, code });
+    assert.equal(resumed.player_id, gone.id);
+    await Promise.all(others.map(async (m) => {
+      const pr = await m.client.expect('player_reconnected');
+      assert.deepEqual({ code: pr.code, player_id: pr.player_id }, { code, player_id: gone.id });
+      checkRoom((await m.client.expect('room_state')).room, { code, players: members, hostId: members[0].id });
+    }));
+    checkRoom((await gone.client.expect('room_state')).room, { code, players: members, hostId: members[0].id });
   });
 });
 

@@ -69,6 +69,7 @@ TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std:
   std::vector<std::string> argv{mtown_binary()};
   argv.insert(argv.end(), command.begin(), command.end());
   argv.insert(argv.end(), {"--port", "0", "--log-format", "json"});
+  if (command == std::vector<std::string>{"serve"}) argv.push_back("--migrate");
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, dir_, dir_ + "/server.out", log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -121,13 +122,13 @@ int TestServer::stop(int signal, std::chrono::milliseconds timeout) {
 }
 
 CommandResult run_mtown(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                        const std::string& cwd) {
+                        const std::string& cwd, std::chrono::seconds timeout) {
   const std::string dir = make_temp_dir();
   std::vector<std::string> argv{mtown_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = spawn(argv, env, cwd.empty() ? dir : cwd, dir + "/out", dir + "/err");
   int status = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (::waitpid(pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       ::kill(pid, SIGKILL);

@@ -12,8 +12,9 @@ namespace mtown::test {
 
 class TestServer {
  public:
-  // Extra args go after `serve --port 0 --log-format json` (`command` replaces `serve`, e.g.
-  // {"replay", "x.mtrec", "--serve"}). Throws if the server does not log "listening" within 10 s.
+  // Extra args go after `serve --port 0 --log-format json --migrate` (`command` replaces
+  // `serve`, e.g. {"replay", "x.mtrec", "--serve"}, which also drops `--migrate`). Throws if
+  // the server does not log "listening" within 10 s.
   explicit TestServer(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {},
                       std::vector<std::string> command = {"serve"});
   ~TestServer();
@@ -43,8 +44,9 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+// Killed (SIGKILL) after `timeout`.
 CommandResult run_mtown(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-                        const std::string& cwd = {});
+                        const std::string& cwd = {}, std::chrono::seconds timeout = std::chrono::seconds(20));
 
 std::string mtown_binary();
 std::string source_dir();

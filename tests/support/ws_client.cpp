@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
@@ -91,6 +92,13 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]), res.body()};
 }
 
+double metric_value(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
 WsClient::WsClient(int port, Options options) : impl_(std::make_unique<Impl>()) {
   auto* ws_ = &impl_->ws;
   auto& tcp_layer = beast::get_lowest_layer(*ws_);
@@ -100,13 +108,29 @@ WsClient::WsClient(int port, Options options) : impl_(std::make_unique<Impl>()) 
     if (!options.subprotocol.empty()) req.set(http::field::sec_websocket_protocol, options.subprotocol);
   }));
   websocket::response_type res;
-  ws_->handshake(res, "127.0.0.1:" + std::to_string(port), options.target);
+  std::string target = options.target;
+  if (!options.resume_token.empty()) {
+    target += "?resume=" + options.resume_token + "&last_seq=" + std::to_string(options.last_seq);
+    resume_token_ = options.resume_token;
+    last_seq_ = options.last_seq;
+    resuming_ = true;
+    options.expect_welcome = false;
+  }
+  ws_->handshake(res, "127.0.0.1:" + std::to_string(port), target);
   tcp_layer.expires_never();
   negotiated_ = std::string(res[http::field::sec_websocket_protocol]);
   if (options.expect_welcome) {
     welcome_ = expect("welcome");
     player_id_ = welcome_["player_id"];
   }
+}
+
+WsClient::Options WsClient::resume_options(const WsClient& from) {
+  Options o;
+  o.subprotocol = from.negotiated_.empty() ? "mtown.v1.json" : from.negotiated_;
+  o.resume_token = from.resume_token_;
+  o.last_seq = from.last_seq_;
+  return o;
 }
 
 WsClient::~WsClient() {
@@ -175,8 +199,21 @@ std::optional<json> WsClient::try_recv(std::chrono::milliseconds timeout) {
   auto msg = msgpack() ? json::from_msgpack(text) : json::parse(text);
   check_server_message(msg);
   const auto seq = msg.at("seq").get<std::uint64_t>();
-  if (seq != last_seq_ + 1)
+  const auto& type = msg["type"];
+  // After a resume the session's seq goes on; only a fresh snapshot skips (the gap it
+  // replaces), and only a refused resume starts a new session at 1.
+  const bool refused = resuming_ && type == "welcome" && msg.contains("resume_refused");
+  const bool skips = type == "resumed" && msg["snapshot"] == true && seq > last_seq_;
+  if (seq != last_seq_ + 1 && !refused && !skips)
     throw std::runtime_error("seq jumped from " + std::to_string(last_seq_) + " to " + std::to_string(seq));
+  if (type == "resumed" && !resuming_) throw std::runtime_error("resumed on a connection that did not resume");
+  if (refused || type == "resumed") resuming_ = false;
+  if (type == "welcome") {
+    welcome_ = msg;
+    player_id_ = msg["player_id"];
+    resume_token_ = msg["resume_token"];
+  }
+  if (type == "resumed") player_id_ = msg["player_id"];
   last_seq_ = seq;
   return msg;
 }
@@ -223,6 +260,13 @@ void WsClient::close() {
   bool closed = false;
   impl_->ws.async_close(websocket::close_code::normal, [&closed](beast::error_code) { closed = true; });
   impl_->run_until(closed, std::chrono::seconds(5));
+}
+
+void WsClient::kill() {
+  auto& socket = beast::get_lowest_layer(impl_->ws).socket();
+  beast::error_code ignored;
+  socket.set_option(net::socket_base::linger(true, 0), ignored);  // close() then sends RST
+  socket.close(ignored);
 }
 
 void WsClient::drop() {

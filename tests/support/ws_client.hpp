@@ -23,6 +23,8 @@ struct HttpResult {
 HttpResult http_request(int port, const std::string& method, const std::string& target,
                         const std::string& body = {});
 inline HttpResult http_get(int port, const std::string& target) { return http_request(port, "GET", target); }
+// The value of one series (`name{labels}` exactly as exposed) in Prometheus text; -1 if absent.
+double metric_value(const std::string& text, const std::string& series);
 
 // Throws std::runtime_error when a message breaks the protocol's schema.
 void check_server_message(const json& msg);
@@ -34,7 +36,14 @@ class WsClient {
     std::string subprotocol = "mtown.v1.json";  // empty: offer none
     std::string target = "/ws";
     bool expect_welcome = true;  // read and check the welcome message on connect
+    // Non-empty: resume that session (?resume=TOKEN&last_seq=N). No welcome is awaited, and
+    // seq checking continues from last_seq (a `resumed` with snapshot may skip ahead; a
+    // `welcome` means the resume was refused and a new session starts at 1).
+    std::string resume_token{};
+    std::uint64_t last_seq = 0;
   };
+  // Options that resume `from`'s session where it stopped reading.
+  static Options resume_options(const WsClient& from);
   explicit WsClient(int port) : WsClient(port, Options{}) {}
   WsClient(int port, Options options);
   ~WsClient();
@@ -58,9 +67,12 @@ class WsClient {
   std::string close_reason() const { return close_reason_; }
   void close();  // normal close handshake
   void drop();   // close the TCP socket without a close frame
+  void kill();   // as a killed process: reset the TCP connection (RST), no close frame
   int native_socket();  // the TCP socket's descriptor, e.g. to shrink SO_RCVBUF
 
   const json& welcome() const { return welcome_; }
+  // The session's resume token: from the welcome, or the one this client resumed with.
+  const std::string& resume_token() const { return resume_token_; }
   const std::string& player_id() const { return player_id_; }
   std::uint64_t last_seq() const { return last_seq_; }
   const std::string& negotiated_subprotocol() const { return negotiated_; }
@@ -74,6 +86,8 @@ class WsClient {
   std::unique_ptr<Impl> impl_;
   json welcome_;
   std::string player_id_;
+  std::string resume_token_;
+  bool resuming_ = false;  // resumed, until the first message shows how
   std::string negotiated_;
   std::string close_reason_;
   int close_code_ = -1;

@@ -308,3 +308,19 @@ TEST_CASE("config: ServeConfig::from types every value", "[config]") {
   CHECK(d.write_queue_max_bytes == 1048576);
   CHECK(d.room_ttl_s == 14400);
 }
+
+TEST_CASE("config: session keys, and a heartbeat timeout must exceed the interval", "[config]") {
+  const auto d = mtown::core::ServeConfig::from(Config::defaults());
+  CHECK(d.resume_buffer_messages == 100);
+  CHECK(d.resume_buffer_ms == 5000);
+  CHECK(d.seat_grace_s == 300);
+  CHECK(d.heartbeat_interval_ms == 30000);
+  CHECK(d.heartbeat_timeout_ms == 60000);
+  const auto c = Config::load("", kNoEnv, {{"session.heartbeat_interval_ms", "2000"}, {"session.heartbeat_timeout_ms", "2000"}});
+  try {
+    mtown::core::ServeConfig::from(c);
+    FAIL("a timeout equal to the interval was accepted");
+  } catch (const ConfigError& e) {
+    CHECK(e.key() == "session.heartbeat_timeout_ms");
+  }
+}

@@ -62,12 +62,23 @@ struct ServeConfig {
   int max_rooms = 10000;
   int room_empty_grace_s = 30;
   int room_ttl_s = 14400;
+  std::size_t resume_buffer_messages = 100;
+  int resume_buffer_ms = 5000;
+  int seat_grace_s = 300;
+  int heartbeat_interval_ms = 30000;
+  int heartbeat_timeout_ms = 60000;
   int max_connections = 10000;
   std::size_t max_frame_bytes = 65536;
   std::size_t write_queue_max_bytes = 1 << 20;
   int chat_max_chars = 200;
   std::string party_questions_file;
   std::string database_url;
+  bool recording_enabled = true;
+  int recording_batch_max_rows = 500;
+  int recording_batch_max_ms = 200;
+  int recording_queue_max_records = 100000;
+  int recording_retry_max_backoff_ms = 5000;
+  int recording_hash_every_ticks = 60;
   std::string redis_url;
   std::string redis_node_id;
   int redis_key_ttl_s = 60;
@@ -75,6 +86,7 @@ struct ServeConfig {
   int redis_breaker_reset_ms = 30000;
   int redis_timeout_ms = 2000;
   std::string mtrec_dir;
+  int debug_tick_delay_us = 0;  // test only: a deliberately slow game step
 
   static ServeConfig from(const Config& c);
 };

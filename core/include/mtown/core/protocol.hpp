@@ -66,6 +66,8 @@ enum class ServerType {
   welcome, room_joined, room_left, room_list, pong, player_joined, player_left, host_changed,
   room_state, chat, room_closed, error,
   game_started, state, game_event, game_over,
+  // sessions
+  resumed, player_disconnected, player_reconnected,
   count_
 };
 std::string_view server_type_name(ServerType type);

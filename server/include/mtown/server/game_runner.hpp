@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,13 @@ struct GameSetup {
   std::vector<core::GameSeat> seats;
   std::shared_ptr<core::GameRecorder> recorder;  // null: not recorded
   std::uint32_t hash_every = 60;                 // fixed-rate games: a hash record every N ticks
+  std::chrono::microseconds debug_tick_delay{0};  // test only: each step sleeps this long first
 };
 
 // The messages a game broadcasts, built the same way for a live room and a replay.
-core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game);
+// `tick` (a resumed client's or a late watcher's snapshot): the tick the snapshot was taken at.
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game,
+                                         std::optional<core::Tick> tick = std::nullopt);
 // The `state` message after a step (moves out.events); null when an event-driven step
 // changed nothing public. `size_hint` (optional): the last message's size, updated, so
 // the next one's buffer is reserved once.
@@ -72,7 +76,9 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   const core::Game& game() const { return *game_; }
   bool finished() const { return finished_; }
   core::Tick tick() const { return tick_; }
-  core::SharedMessage started_message() const;
+  // game_started with the current snapshot; `with_tick` adds the tick it was taken at
+  // (a resumed client's fresh snapshot).
+  core::SharedMessage started_message(bool with_tick = false) const;
 
  private:
   void schedule_tick();

@@ -1,7 +1,10 @@
 // HTTP endpoints: health, metrics, the room list and JSON 404s. Pure request -> response
 // over the shared context; never blocks (readiness comes from the probe's last result).
 #pragma once
+#include <functional>
+
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "mtown/server/server_context.hpp"
 
@@ -15,5 +18,10 @@ HttpResponse route_http(const HttpRequest& req, ServerContext& ctx);
 
 // A JSON error response: {"code": code, "message": message}.
 HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view code, std::string_view message);
+HttpResponse json_response(const HttpRequest& req, http::status status, const nlohmann::json& body);
+
+// GET /api/leaderboard and /api/games/{id}, answered from the database. false: not
+// such a route. true: `done` runs exactly once, from another thread.
+bool route_db_http(const HttpRequest& req, ServerContext& ctx, std::function<void(HttpResponse)> done);
 
 }  // namespace mtown::server

@@ -27,7 +27,9 @@ class OutboundQueue {
   Encoding encoding() const { return encoding_; }
 
   // False (and nothing queued) when the message would exceed the byte bound.
-  bool push(core::SharedMessage message);
+  bool push(core::SharedMessage message) { return push(std::move(message), next_seq_); }
+  // With the seq its session gave it (seq continues across a session's connections).
+  bool push(core::SharedMessage message, std::uint64_t seq);
   const Entry& front() const { return entries_.front(); }
   const Entry& back() const { return entries_.back(); }
   void pop();

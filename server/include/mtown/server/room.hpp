@@ -20,6 +20,10 @@
 #include "mtown/server/game_runner.hpp"
 #include "mtown/server/mtrec_writer.hpp"
 
+namespace mtown::store {
+class RecordWriter;
+}
+
 namespace mtown::server {
 
 namespace net = boost::asio;
@@ -60,8 +64,11 @@ struct RoomSettings {
 struct RoomServices {
   ServerMetrics& metrics;
   const std::vector<games::Question>& questions;
-  MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
   LiveState* live = nullptr;  // Redis when configured (room_live.cpp)
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::uint32_t hash_every = 60;                   // GameSetup::hash_every
+  std::chrono::microseconds debug_tick_delay{0};  // test only (debug.tick_delay_us)
+  MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
 };
 
 enum class RoomCloseReason { expired, empty, shutdown, by_operator };
@@ -83,6 +90,12 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   void chat(std::string player_id, std::string text, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
   // `done` (optional) runs on the room's strand after the members have been told.
   void close(RoomCloseReason reason, std::function<void()> done = {});
+  // A member's connection dropped (seat kept for its grace) or came back: the others get
+  // player_disconnected / player_reconnected, everyone a room_state.
+  void set_connected(std::string player_id, bool connected);
+  // A fresh snapshot for a member that resumed past its log: room_state, then the game's
+  // current state as game_started (with `tick`), then game_over if it has ended.
+  void resync(std::shared_ptr<RoomMember> member, std::string player_id);
 
   // Games (room_game.cpp). Host-only requests answer NOT_HOST to anyone else.
   void start_game(std::string player_id, nlohmann::json options, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
@@ -102,6 +115,7 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
     std::weak_ptr<RoomMember> sink;  // empty for AI players
     bool ai = false;
     core::AiDifficulty difficulty = core::AiDifficulty::medium;
+    bool connected = true;  // false while a disconnected player's seat waits out its grace
   };
 
   // GameHost, called by the runner on this strand.
@@ -129,6 +143,9 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
                const nlohmann::json& rid);
   void do_leave(const std::string& player_id, const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
   void do_close(RoomCloseReason reason);
+  void do_set_connected(const std::string& player_id, bool connected);
+  void do_resync(const std::shared_ptr<RoomMember>& member, const std::string& player_id);
+  core::SharedMessage game_over_message(const nlohmann::json& result) const;
   void broadcast(const core::SharedMessage& message, const std::string& except_player);
   nlohmann::json player_json(const Member& m) const;
   nlohmann::json room_json() const;

@@ -6,7 +6,13 @@
 namespace mtown::server {
 
 // Exit codes of `mtown serve` (documented in README.md).
-enum ServeExit : int { serve_ok = 0, serve_failed = 1, serve_bad_config = 2, serve_cannot_listen = 3 };
+enum ServeExit : int {
+  serve_ok = 0,
+  serve_failed = 1,
+  serve_bad_config = 2,
+  serve_cannot_listen = 3,
+  serve_pending_migrations = 4,  // checked by the CLI before run_server
+};
 
 int run_server(const core::ServeConfig& config);
 

@@ -14,6 +14,12 @@
 #include "mtown/core/protocol.hpp"
 #include "mtown/server/room_registry.hpp"
 #include "mtown/server/server_metrics.hpp"
+#include "mtown/server/session_registry.hpp"
+
+namespace mtown::store {
+class RecordWriter;
+class QueryWorker;
+}  // namespace mtown::store
 
 namespace mtown::server {
 
@@ -34,14 +40,17 @@ class SessionSet {
 struct ServerContext {
   ServerContext(net::io_context& ioc, const core::ServeConfig& cfg, core::DependencyProbe& dependency_probe,
                 const std::vector<games::Question>& questions)
-      : config(cfg), rooms(ioc, cfg, metrics, questions), probe(dependency_probe) {}
+      : config(cfg), rooms(ioc, cfg, metrics, questions), probe(dependency_probe), player_sessions(ioc, cfg, metrics) {}
 
   const core::ServeConfig& config;
   ServerMetrics metrics;
   core::ProtocolDecoder decoder;
   RoomRegistry rooms;
   core::DependencyProbe& probe;
+  std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
+  std::shared_ptr<store::QueryWorker> queries;     // null: no database configured
   SessionSet sessions;
+  SessionRegistry player_sessions;  // by resume token; outlive their connections
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
   std::atomic<bool> shutting_down{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -33,6 +33,14 @@ class ServerMetrics {
   core::Counter& tick_overruns(std::string_view game);    // ticks skipped to catch up
   core::Counter& games_started(std::string_view game);
   core::Counter& http_requests;
+  // Sessions and resume (player_session.cpp, ws_session.cpp).
+  core::Gauge& sessions;                 // live sessions, attached or waiting for a resume
+  core::Counter& sessions_resumed;       // resumes that replayed the gap
+  core::Counter& resume_snapshots;       // resumes whose gap was too old: a fresh snapshot
+  core::Counter& resumes_refused;        // unknown or ended session, bad request, or the gate said no
+  core::Counter& seats_released;         // seats freed because the grace period ran out
+  core::Counter& heartbeat_timeouts;     // connections cut for silence
+  core::Counter& superseded_closes;      // connections closed because a resume took their session
 
  private:
   std::array<core::Counter*, static_cast<std::size_t>(core::ClientType::count_) + 1> in_msgs_{};

@@ -1,5 +1,7 @@
 // One WebSocket connection: reads and decodes client messages, talks to its room, and
-// writes queued server messages one at a time. Everything runs on the connection's strand.
+// writes its session's messages one at a time. Everything runs on the connection's strand.
+// The player (identity, seq, message log, seat) is the PlayerSession, which outlives the
+// connection: a connection opened with ?resume=TOKEN&last_seq=N takes an existing one over.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "mtown/server/outbound_queue.hpp"
+#include "mtown/server/player_session.hpp"
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_context.hpp"
 
@@ -19,20 +22,25 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-class WsSession : public RoomMember, public std::enable_shared_from_this<WsSession> {
+class WsSession : public SessionConnection, public std::enable_shared_from_this<WsSession> {
  public:
   // `subprotocol` is echoed in the handshake; empty when the client offered none.
   WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol);
   ~WsSession() override;
 
   void run(http::request<http::string_body> request);
-  void deliver(const core::SharedMessage& message) override;
-  void on_left_room(const Room* room) override;
+  void wake() override;
+  void superseded() override;
   // Sends what is queued, then closes with 1001.
   void shutdown();
 
  private:
   void on_accept(beast::error_code ec);
+  void start_session(nlohmann::json resume_refused);  // a new session: welcome
+  void resume_session();                              // ?resume=TOKEN&last_seq=N
+  void pump();  // moves the session's new messages into the send queue
+  void arm_heartbeat();
+  void on_heartbeat();
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void handle_frame(std::string_view data);  // one complete message in the connection's encoding
@@ -43,7 +51,8 @@ class WsSession : public RoomMember, public std::enable_shared_from_this<WsSessi
   void game_request(const core::ClientMessage& msg);
   void send_error(core::ErrorCode code, std::string_view message, const nlohmann::json& rid,
                   std::string_view field = {});
-  void enqueue(const core::SharedMessage& message);
+  void enqueue(const core::SharedMessage& message);  // a reply: logged by the session, then sent
+  void enqueue_numbered(const core::SharedMessage& message, std::uint64_t seq);
   void do_write();
   void on_write(beast::error_code ec);
   void begin_close(websocket::close_reason reason, bool flush, std::chrono::milliseconds deadline);
@@ -57,11 +66,15 @@ class WsSession : public RoomMember, public std::enable_shared_from_this<WsSessi
   beast::flat_buffer buffer_;
   OutboundQueue queue_;
   net::steady_timer close_deadline_;
-  std::string session_id_;
-  std::string player_id_;
-  std::string name_;
-  std::shared_ptr<Room> room_;  // the room joined or being joined
+  std::string target_;  // the upgrade request's, for ?resume=
+  std::shared_ptr<PlayerSession> session_;
+  std::uint64_t taken_seq_ = 0;  // last seq moved from the session's log into queue_
+  std::vector<PlayerSession::Logged> taken_;
+  net::steady_timer heartbeat_;
+  std::chrono::steady_clock::time_point last_heard_;  // any frame from the client, pongs included
   websocket::close_reason close_reason_;
+  bool ping_in_flight_ = false;
+  bool superseded_ = false;
   bool opened_ = false;
   bool writing_ = false;
   bool close_pending_ = false;  // close once the queue is flushed

@@ -1,0 +1,104 @@
+// One bot: a WebSocket connection to the server (Beast, on its worker's io_context and
+// thread), its write queue, the seq check every server message passes, and the counters.
+// Scenario subclasses (scenarios.cpp) add the behaviour. Bots of one room share a
+// RoomGroup and always live on the same worker, so nothing here is locked.
+#pragma once
+#include <boost/asio.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mtown/loadtest/options.hpp"
+#include "stats.hpp"
+
+namespace mtown::loadtest {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+
+class Bot;
+class Worker;
+
+// The bots that play in one room, in join order; slot 0 creates the room and hosts it.
+struct RoomGroup {
+  std::size_t size = 1;  // bots planned for the room (its max_players)
+  std::string code;
+  std::vector<std::weak_ptr<Bot>> members;  // weak: a bot holds its group
+  // party: the phase (round * 8 + phase index) whose votes are being counted, votes
+  // sent in it, and when the last one went out.
+  int vote_phase = -1, votes = 0;
+  Clock::time_point last_vote_at{};
+};
+
+class Bot : public std::enable_shared_from_this<Bot> {
+ public:
+  Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  virtual ~Bot() = default;
+
+  void start();             // connect, handshake, then on_open()
+  void close();             // by us: not counted as a disconnect
+  // The run is over: no more inputs or pings, and leave the room, so the server stops
+  // sending too and both sides' counts can settle.
+  void stop_sending();
+  virtual void finish(Stats&) {}  // the run is over: account for what is still pending
+  bool ready() const { return ready_; }
+  bool open() const { return open_; }
+  int slot() const { return slot_; }
+  // The room's code is known (slot 0 got room_joined): join it if not the creator.
+  void room_code_known();
+
+ protected:
+  virtual void on_open() = 0;
+  // A message the fast path did not take, fully decoded.
+  virtual void on_message(const json& msg, Clock::time_point now) = 0;
+  // Return true when the raw frame was handled without decoding (arena state).
+  virtual bool on_fast(std::string_view, Clock::time_point) { return false; }
+
+  // Room scenarios: slot 0 creates a private room of `game` sized for the group, the
+  // others join once slot 0 publishes its code.
+  void create_or_join(const char* game);
+  void publish_room_code(const std::string& code);
+  std::string name() const;
+
+  void send(const json& msg);
+  void send_raw(std::string data);  // already in the connection's encoding
+  void mark_ready();                // this bot is in its steady state (counted by the ramp)
+  void count_error(const std::string& code);
+  void protocol_error(const std::string& what);
+  bool in_window(Clock::time_point t) const;
+  bool msgpack() const { return opts().encoding == Encoding::msgpack; }
+  const Options& opts() const;
+  Stats& stats();
+  Interval& interval();
+
+  Worker& w_;
+  int index_, slot_;
+  std::shared_ptr<RoomGroup> group_;
+  std::mt19937_64 rng_;
+  std::string player_id_;
+  bool sending_ = true;
+  bool closing_ = false;
+
+ private:
+  void on_connected(boost::system::error_code ec);
+  void on_handshake(boost::system::error_code ec);
+  void do_read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void do_write();
+  void on_failure(const char* stage, boost::system::error_code ec);
+
+  boost::beast::websocket::stream<tcp::socket> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::deque<std::string> out_;
+  bool writing_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
+  std::uint64_t last_seq_ = 0;
+};
+
+}  // namespace mtown::loadtest

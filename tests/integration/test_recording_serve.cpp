@@ -1,0 +1,357 @@
+// `mtown serve` recording games into SQLite and PostgreSQL: the schema check at start,
+// recorded arena and party games equal to what the clients sent and had acknowledged,
+// the API over the database, a PostgreSQL restart mid-game, and the dropped metric.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <fstream>
+#include <thread>
+
+#include "game_helpers.hpp"
+#include "mtown/store/recordings.hpp"
+#include "recording_helpers.hpp"
+
+using namespace mtown::test;
+using namespace mtown::test::games;
+using mtown::test::recording::TestDatabase;
+namespace store = mtown::store;
+
+namespace {
+
+std::vector<std::string> rec_args(const std::string& url, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a{"--database", url, "--set", "server.shutdown_timeout_ms=3000", "--set",
+                             "recording.batch_max_ms=50", "--set", "recording.retry_max_backoff_ms=200"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// A metric's value from /metrics text (0 when absent).
+double metric(int port, const std::string& name_and_labels) {
+  const auto text = http_get(port, "/metrics").body;
+  const auto at = text.find("\n" + name_and_labels + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + name_and_labels.size() + 2));
+}
+
+template <class F>
+bool eventually(F&& done, std::chrono::milliseconds timeout) {
+  const auto until = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Two clients fill an arena room (it starts when full); returns the game_id.
+std::string start_arena(Clients& c, int port) {
+  c.push_back(std::make_unique<WsClient>(port));
+  c.push_back(std::make_unique<WsClient>(port));
+  const auto code = create_room(*c[0], "arena", "Ann", {{"max_players", 2}});
+  join_room(*c[1], code, "Ben", ptrs(c, 1));
+  std::string id;
+  for (auto& cl : c) id = cl->recv_until("game_started")["game_id"];
+  return id;
+}
+
+// Each client sends `n` moves (input_seq from first_seq) and reads states until its
+// seat's ack covers them. Returns the data sent, per seat.
+void play_arena(Clients& c, std::uint64_t first_seq, int n, std::vector<std::map<std::uint64_t, json>>& sent) {
+  sent.resize(c.size());
+  for (int i = 0; i < n; ++i) {
+    for (std::size_t s = 0; s < c.size(); ++s) {
+      const std::uint64_t seq = first_seq + static_cast<std::uint64_t>(i);
+      json data{{"action", "move"}, {"dx", (i % 3) - 1}, {"dy", static_cast<int>(s) * 10 + i}};
+      c[s]->send({{"type", "input"}, {"input_seq", seq}, {"data", data}});
+      sent[s][seq] = data;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(8));
+  }
+  const auto last = first_seq + static_cast<std::uint64_t>(n) - 1;
+  for (std::size_t s = 0; s < c.size(); ++s) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      REQUIRE(Clock::now() < until);
+      const auto m = c[s]->recv();
+      if (m["type"] == "state" && m.contains("acks") && m["acks"][s].get<std::uint64_t>() >= last) break;
+    }
+  }
+}
+
+// The input rows of a game, per seat: input_seq -> data (leave inputs the room adds excluded).
+std::vector<std::map<std::uint64_t, json>> recorded_inputs(store::Database& db, const std::string& game_id, std::size_t seats) {
+  std::vector<std::map<std::uint64_t, json>> out(seats);
+  for (const auto& r : db.query("SELECT seat, payload FROM game_events WHERE game_id = $1 AND kind = 'input' ORDER BY seq",
+                                {game_id})) {
+    const auto payload = json::parse(*r.at(1));
+    if (payload["data"].value("action", "") == "leave") continue;
+    out.at(std::stoul(*r.at(0)))[payload["input_seq"].get<std::uint64_t>()] = payload["data"];
+  }
+  return out;
+}
+
+int free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+// A PostgreSQL of this test's own (initdb as the postgres user when root, as
+// tests/services.sh does), so it can be stopped and started mid-game.
+class OwnPostgres {
+ public:
+  OwnPostgres() : port_(free_port()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mtown-ownpg-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    dir_ = tmpl;
+    ::chmod(dir_.c_str(), 0755);
+    std::filesystem::create_directories(dir_ + "/pg");
+    std::filesystem::create_directories(dir_ + "/sock");
+    std::ofstream(dir_ + "/pg.log").flush();
+    if (::geteuid() == 0) REQUIRE(sh("chown postgres: '" + dir_ + "/pg' '" + dir_ + "/sock' '" + dir_ + "/pg.log'") == 0);
+    REQUIRE(sh(as_pg() + bin("initdb") + " -D '" + dir_ + "/pg' -U mtown --auth=trust -E UTF8 --locale=C --no-sync >'" + dir_ +
+               "/initdb.log' 2>&1") == 0);
+    start();
+  }
+  ~OwnPostgres() {
+    if (pid() > 0) stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::string url() const { return "postgres://mtown@127.0.0.1:" + std::to_string(port_) + "/postgres"; }
+  void start() {
+    REQUIRE(sh(as_pg() + bin("pg_ctl") + " -D '" + dir_ + "/pg' -l '" + dir_ + "/pg.log' -w -t 30 -o \"-p " +
+               std::to_string(port_) + " -k '" + dir_ + "/sock' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null") == 0);
+  }
+  // Fast shutdown of the postmaster we started, by its PID.
+  void stop() {
+    const pid_t p = pid();
+    REQUIRE(p > 0);
+    REQUIRE(::kill(p, SIGINT) == 0);
+    REQUIRE(eventually([&] { return ::kill(p, 0) != 0; }, std::chrono::seconds(30)));
+  }
+
+ private:
+  pid_t pid() const {
+    std::ifstream in(dir_ + "/pg/postmaster.pid");
+    pid_t p = -1;
+    in >> p;
+    return in ? p : -1;
+  }
+  static std::string bin(const char* name) {
+    const char* dir = std::getenv("PG_BIN");
+    return std::string(dir && *dir ? dir : "/usr/lib/postgresql/15/bin") + "/" + name;
+  }
+  std::string as_pg() const { return ::geteuid() == 0 ? "cd '" + dir_ + "' && runuser -u postgres -- " : ""; }
+  static int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+  int port_;
+  std::string dir_;
+};
+
+}  // namespace
+
+TEST_CASE("serve refuses a database with pending migrations, naming them; --migrate applies them", "[recording]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect, false);
+    auto res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+    CHECK(res.exit_code == 4);
+    CHECK(res.err.find("0001_initial") != std::string::npos);
+    CHECK(res.err.find("0002_game_events_kind") != std::string::npos);
+    CHECK(res.err.find("--migrate") != std::string::npos);
+    mtown::migrate::Migrator::open(t.url())->up(1, false);
+    res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+    CHECK(res.exit_code == 4);
+    CHECK(res.err.find("0001_initial") == std::string::npos);
+    CHECK(res.err.find("0002_game_events_kind") != std::string::npos);
+    TestServer server(rec_args(t.url()));  // TestServer passes --migrate
+    CHECK(server.log().find("migration_applied") != std::string::npos);
+    CHECK(mtown::migrate::Migrator::open(t.url())->pending() == 0);
+    CHECK(server.stop() == 0);
+  }
+}
+
+TEST_CASE("an arena game is recorded with exactly the acknowledged inputs; the API reads it", "[recording][arena]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect);
+    TestServer server(rec_args(t.url()));
+    Clients c;
+    const auto game_id = start_arena(c, server.port());
+    std::vector<std::map<std::uint64_t, json>> sent;
+    play_arena(c, 1, 40, sent);
+
+    // While it runs: the games row is there (active), the API finds it.
+    json game;
+    REQUIRE(eventually([&] {
+      const auto res = http_get(server.port(), "/api/games/" + game_id);
+      if (res.status == 200) game = res.body_json()["game"];
+      return res.status == 200;
+    }, std::chrono::seconds(5)));
+    CHECK(game["status"] == "active");
+    CHECK(game["game"] == "arena");
+    REQUIRE(game["participants"].size() == 2);
+    CHECK(game["participants"][0]["player_id"] == c[0]->player_id());
+    CHECK(game["participants"][1]["name"] == "Ben");
+    auto res = http_get(server.port(), "/api/games/g_doesnotexist");
+    CHECK(res.status == 404);
+    CHECK(res.body_json()["code"] == "GAME_NOT_FOUND");
+    res = http_get(server.port(), "/api/games/bad!id");
+    CHECK(res.status == 400);
+    CHECK(res.body_json()["code"] == "BAD_REQUEST");
+    CHECK(http_get(server.port(), "/api/leaderboard?limit=0").status == 400);
+    CHECK(http_request(server.port(), "POST", "/api/leaderboard").status == 405);
+
+    // Shutdown ends the game (aborted) and flushes every record before exiting.
+    CHECK(server.stop() == 0);
+    CHECK(recorded_inputs(t.db(), game_id, 2) == sent);
+    CHECK(t.scalar("SELECT COUNT(*) FROM games WHERE id = $1 AND status = 'aborted' AND ended_at IS NOT NULL", {game_id}) == 1);
+    CHECK(t.scalar("SELECT COUNT(*) FROM game_events WHERE game_id = $1 AND event_type = 'end'", {game_id}) == 1);
+    CHECK(t.scalar("SELECT COUNT(*) FROM game_events WHERE game_id = $1 AND event_type = 'hash'", {game_id}) >= 1);
+    const auto rec = store::load_recording(t.db(), game_id);
+    REQUIRE(rec);
+    CHECK(rec->header.game == "arena");
+    CHECK(rec->header.tick_hz == 60);
+    CHECK(rec->header.hash_every == 60);
+    CHECK(rec->header.seats.size() == 2);
+    CHECK(std::holds_alternative<mtown::core::RecordedEnd>(rec->entries.back()));
+  }
+}
+
+TEST_CASE("a party game is recorded to its result, stats and leaderboard", "[recording][party]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect);
+    TestServer server(rec_args(t.url()));
+    Clients c;
+    c.push_back(std::make_unique<WsClient>(server.port()));
+    c.push_back(std::make_unique<WsClient>(server.port()));
+    const auto code = create_room(*c[0], "party", "Ann", {{"max_players", 2}});
+    join_room(*c[1], code, "Ben", ptrs(c, 1));
+    std::vector<PartyBot> bots(2);
+    for (std::size_t i = 0; i < 2; ++i) {
+      bots[i].c = c[i].get();
+      bots[i].name = i == 0 ? "Ann" : "Ben";
+      bots[i].host = i == 0;
+    }
+    c[0]->send({{"type", "start_game"},
+                {"options", {{"rounds", 8}, {"question_ms", 5000}, {"elimination_ms", 5000}, {"voting_ms", 5000}, {"results_ms", 5000}}}});
+    run_until({&bots[0], &bots[1]}, [&] { return bots[0].game_over && bots[1].game_over; }, std::chrono::seconds(90), "party game over");
+    const auto game_id = bots[0].game_id;
+    REQUIRE_FALSE(game_id.empty());
+
+    json game;
+    REQUIRE(eventually([&] {
+      game = http_get(server.port(), "/api/games/" + game_id).body_json();
+      return game.contains("game") && game["game"]["status"] == "completed";
+    }, std::chrono::seconds(5)));
+    CHECK(game["game"]["result"] == (*bots[0].game_over)["result"]);
+    const auto& standings = (*bots[0].game_over)["result"]["standings"];
+    for (const auto& p : game["game"]["participants"]) {
+      for (const auto& s : standings)
+        if (s["player_id"] == p["player_id"]) CHECK(p["score"] == s["score"]);
+    }
+    // PostgreSQL refreshes its materialized view just after the commit that ended the game.
+    json board;
+    CHECK(eventually([&] {
+      board = http_get(server.port(), "/api/leaderboard").body_json()["leaderboard"];
+      return board.size() == 2;
+    }, std::chrono::seconds(5)));
+    REQUIRE(board.size() == 2);
+    CHECK(board[0]["player_name"] == standings[0]["name"]);
+    CHECK(board[0]["wins"] == 1);
+    CHECK(board[0]["games_played"] == 1);
+    CHECK(t.scalar("SELECT COUNT(*) FROM player_game_stats WHERE game_id = $1", {game_id}) == 2);
+    CHECK(t.scalar("SELECT COUNT(*) FROM room_history WHERE game_id = $1", {game_id}) == 1);
+    // Every input each client sent is a row of its seat, in its order.
+    const auto inputs = recorded_inputs(t.db(), game_id, 2);
+    for (std::size_t s = 0; s < 2; ++s) {
+      INFO("seat " << s);
+      REQUIRE(inputs[s].size() == bots[s].input_seq);
+      std::uint64_t expect = 1;
+      for (const auto& [seq, data] : inputs[s]) CHECK(seq == expect++);
+      for (const auto& [round, text] : bots[s].texts) {
+        bool found = false;
+        for (const auto& [seq, data] : inputs[s]) found |= data.value("text", "") == text;
+        CHECK(found);
+      }
+    }
+    CHECK(server.stop() == 0);
+  }
+}
+
+TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue limit drops are counted",
+          "[recording][postgres]") {
+  OwnPostgres pg;
+  {
+    TestServer server(rec_args(pg.url()));
+    Clients c;
+    const auto game_id = start_arena(c, server.port());
+    std::vector<std::map<std::uint64_t, json>> sent, more;
+    play_arena(c, 1, 20, sent);
+    pg.stop();
+    // The game goes on; readiness says the recorder cannot write.
+    play_arena(c, 21, 30, more);
+    for (std::size_t s = 0; s < 2; ++s) sent[s].insert(more[s].begin(), more[s].end());
+    json ready;
+    REQUIRE(eventually([&] {
+      const auto res = http_get(server.port(), "/health/ready");
+      ready = res.body_json();
+      return res.status == 503 && ready["checks"]["recording"]["ok"] == false;
+    }, std::chrono::seconds(10)));
+    CHECK(metric(server.port(), "mtown_recording_database_up") == 0);
+    pg.start();
+    play_arena(c, 51, 10, more);
+    for (std::size_t s = 0; s < 2; ++s) sent[s].insert(more[s].begin(), more[s].end());
+    REQUIRE(eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, std::chrono::seconds(15)));
+    CHECK(metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") == 0);
+    const int rc = server.stop();
+    INFO(server.log().substr(server.log().size() > 4000 ? server.log().size() - 4000 : 0));
+    CHECK(rc == 0);
+    CHECK(server.log().find("recording_database_down") != std::string::npos);
+    auto db = store::Database::open(pg.url());
+    CHECK(recorded_inputs(*db, game_id, 2) == sent);
+  }
+  {
+    TestServer server(rec_args(pg.url(), {"--set", "recording.queue_max_records=10"}));
+    Clients c;
+    start_arena(c, server.port());
+    pg.stop();
+    std::vector<std::map<std::uint64_t, json>> sent;
+    play_arena(c, 1, 30, sent);  // 60 inputs and a hash a second: far past 10 records
+    REQUIRE(eventually([&] { return metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") > 0; },
+                       std::chrono::seconds(10)));
+    CHECK(server.log().find("recording_dropped") != std::string::npos);
+    server.stop();
+    CHECK(server.log().find("\"reason\":\"queue_full\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("party questions come from the questions table once it has rows; the file wins", "[recording][party]") {
+  TestDatabase t("sqlite");
+  const auto add = [&](int from, int to) {
+    for (int i = from; i <= to; ++i)
+      t.db().query("INSERT INTO questions (id, text, correct, robot, decoys) VALUES ($1, $2, 'yes', 'no', '[\"a\",\"b\",\"c\"]')",
+                   {"db" + std::to_string(100 + i), "Table question " + std::to_string(i) + "?"});
+  };
+  add(1, 5);  // too few for a 12-round game: refused, naming the source
+  auto res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+  CHECK(res.exit_code == 2);
+  CHECK(res.err.find("questions table") != std::string::npos);
+  add(6, 12);
+  {
+    TestServer server(rec_args(t.url()));
+    CHECK(server.log().find("\"source\":\"questions table\"") != std::string::npos);
+    WsClient a(server.port()), b(server.port());
+    const auto code = create_room(a, "party", "Ann", {{"max_players", 2}});
+    join_room(b, code, "Ben", {&a});
+    a.send({{"type", "start_game"}, {"options", {{"rounds", 8}}}});
+    const auto started = a.recv_until("game_started");
+    CHECK(started["snapshot"]["question"]["text"].get<std::string>().starts_with("Table question"));
+    CHECK(server.stop() == 0);
+  }
+  TestServer with_file(rec_args(t.url(), {"--set", "games.party_questions=" + source_dir() + "/examples/questions.json"}));
+  CHECK(with_file.log().find("\"source\":\"games.party_questions\"") != std::string::npos);
+  CHECK(with_file.stop() == 0);
+}
