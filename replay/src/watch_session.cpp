@@ -70,6 +70,8 @@ void WatchSession::on_accept(beast::error_code ec) {
       core::ServerType::welcome,
       {{"session_id", core::random_id("s_")},
        {"player_id", core::random_id("w_")},
+       // The protocol requires one; a watch session is not resumable (docs/replay.md).
+       {"resume_token", core::random_token("r_")},
        {"server", "mtown " MTOWN_VERSION " (replay)"},
        {"protocol", queue_->encoding() == server::Encoding::msgpack ? "mtown.v1.msgpack" : "mtown.v1.json"},
        {"limits", {{"max_frame_bytes", limits_.max_frame_bytes}, {"chat_max_chars", 200}, {"name_max_chars", 32}}}}));

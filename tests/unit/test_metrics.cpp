@@ -81,7 +81,7 @@ TEST_CASE("metrics: the same (name, labels) is the same metric", "[metrics]") {
   CHECK(&r.counter("mtown_x_total", "x", {{"type", "chat"}}) != &labelled);
   Gauge& g = r.gauge("mtown_g", "g");
   CHECK(&r.gauge("mtown_g", "g") == &g);
-  Histogram& h = r.histogram("mtown_h", "h", {1, 2});
+  mtown::core::Histogram& h = r.histogram("mtown_h", "h", {1, 2});
   CHECK(&r.histogram("mtown_h", "h", {1, 2}) == &h);
 
   a.inc(2);
@@ -109,7 +109,7 @@ TEST_CASE("metrics: a histogram refused for unsorted bounds leaves the registry 
   std::string out;
   CHECK_NOTHROW(out = r.render());
   CHECK(out.find("mtown_h_bucket") == std::string::npos);
-  Histogram& h = r.histogram("mtown_h", "h", {1, 2});
+  mtown::core::Histogram& h = r.histogram("mtown_h", "h", {1, 2});
   h.observe(1.5);
   CHECK_THAT(r.render(), Catch::Contains("mtown_h_bucket{le=\"2\"} 1\n"));
 }
