@@ -18,8 +18,9 @@ build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(LAUNCHER)
 	cmake --build build -j$(JOBS)
 
+# --dev: no JWT secret needed, anonymous players allowed (docs/security.md).
 serve: build
-	exec ./build/mtown serve $(ARGS)
+	exec ./build/mtown serve --dev $(ARGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the tests that
 # run threads (label "threads": the server under test runs several io threads) under

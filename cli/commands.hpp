@@ -15,5 +15,6 @@ inline constexpr int kExitUsage = 2;
 
 Command add_serve(CLI::App& app);
 Command add_migrate(CLI::App& app);
+Command add_token(CLI::App& app);
 
 }  // namespace mtown::cli

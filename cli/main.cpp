@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   commands[serve] = add_serve(*serve);
   auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
   commands[migrate] = add_migrate(*migrate);
+  auto* token = app.add_subcommand("token", "mint a player token (JWT) for ops and tests");
+  commands[token] = add_token(*token);
 
   try {
     app.parse(argc, argv);

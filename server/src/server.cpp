@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "mtown/core/auth.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
@@ -101,6 +102,10 @@ int run_server(const core::ServeConfig& config) {
   const std::string base = url_host(ep) + ":" + std::to_string(ep.port());
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http://" + base + "/"},
                                {"websocket", "ws://" + base + "/ws"}, {"threads", threads}});
+  if (config.dev)
+    core::log_warn("dev_mode", {{"auth_required", config.auth_required},
+                                {"jwt_secret", config.jwt_secret == core::kDevJwtSecret ? "development" : "configured"},
+                                {"hint", "--dev is for development machines only"}});
   probe.start();
   listener->start();
 

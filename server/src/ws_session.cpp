@@ -23,6 +23,7 @@ constexpr std::size_t kNameMaxChars = 32;
 constexpr std::size_t kIdleReadBufferBytes = 4096;  // larger read buffers are released after use
 constexpr auto kSlowConsumerCloseDeadline = std::chrono::seconds(2);
 constexpr auto kOversizedCloseDeadline = std::chrono::seconds(2);
+constexpr auto kRefusalCloseDeadline = std::chrono::seconds(2);
 
 
 
@@ -33,7 +34,7 @@ bool is_expected_close(const beast::error_code& ec) {
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol)
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
     : ws_(std::move(stream)),
       ctx_(ctx),
       subprotocol_(std::move(subprotocol)),
@@ -41,12 +42,14 @@ WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string
              subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
       session_id_(core::random_id("s_")),
-      player_id_(core::random_id("p_")) {}
+      // With a valid token the player is the token's subject.
+      player_id_(admission.claims ? admission.claims->subject : core::random_id("p_")),
+      gate_(ctx, std::move(admission), ws_.get_executor()) {}
 
 WsSession::~WsSession() { ctx_.open_connections.fetch_sub(1); }
 
 void WsSession::run(http::request<http::string_body> request) {
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws_.set_option(ws_timeouts(ctx_.config));
   ws_.set_option(websocket::stream_base::decorator([proto = subprotocol_](websocket::response_type& res) {
     res.set(http::field::server, "mtown/" MTOWN_VERSION);
     if (!proto.empty()) res.set(http::field::sec_websocket_protocol, proto);
@@ -79,6 +82,13 @@ void WsSession::on_accept(beast::error_code ec) {
                    {"chat_max_chars", ctx_.config.chat_max_chars},
                    {"name_max_chars", kNameMaxChars}}}}));
   if (ctx_.shutting_down) return shutdown();
+  gate_.start([weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->ctx_.metrics.auth_closes.inc();
+      self->begin_close({static_cast<websocket::close_code>(kCloseAuth), "authentication timeout"}, /*flush=*/true,
+                        kRefusalCloseDeadline);
+    }
+  });
   do_read();
 }
 
@@ -121,6 +131,7 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
 }
 
 void WsSession::handle_frame(std::string_view text) {
+  if (auto refusal = gate_.on_frame()) return answer(std::move(*refusal));
   auto result = queue_.encoding() == Encoding::msgpack ? ctx_.decoder.decode_msgpack(text) : ctx_.decoder.decode(text);
   if (auto* bad = std::get_if<core::DecodeError>(&result)) {
     ctx_.metrics.message_in_invalid(text.size());
@@ -133,6 +144,8 @@ void WsSession::handle_frame(std::string_view text) {
 
 void WsSession::handle(const core::ClientMessage& msg) {
   const auto& body = msg.body;
+  if (msg.type == ClientType::auth) return authenticate(msg);
+  if (auto refusal = gate_.admit(msg, player_id_)) return answer(std::move(*refusal));
   switch (msg.type) {
     case ClientType::create_room: return create_room(msg);
     case ClientType::join_room: return join_room(msg);
@@ -156,6 +169,7 @@ void WsSession::handle(const core::ClientMessage& msg) {
     case ClientType::add_ai:
     case ClientType::input:
     case ClientType::restart_game: return game_request(msg);
+    case ClientType::auth:
     case ClientType::count_: break;
   }
 }
@@ -210,7 +224,10 @@ void WsSession::join_room(const core::ClientMessage& msg) {
   if (room_) return send_error(ErrorCode::already_in_room, "leave your room before joining another", msg.rid);
   const auto code = core::normalize_room_code(body["code"].get<std::string>());
   auto room = code ? ctx_.rooms.find(*code) : nullptr;
-  if (!room) return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
+  if (!room) {
+    gate_.note_join_miss();
+    return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
+  }
   room_ = std::move(room);
   name_ = name;
   room_->join(shared_from_this(), player_id_, std::move(name), msg.rid);
@@ -224,6 +241,19 @@ void WsSession::list_rooms(const core::ClientMessage& msg) {
   for (const auto& s : ctx_.rooms.list(filter))
     rooms.push_back(summary_json(s));
   enqueue(core::encode_message(ServerType::room_list, with_rid({{"rooms", std::move(rooms)}}, msg.rid)));
+}
+
+void WsSession::authenticate(const core::ClientMessage& msg) {
+  auto result = gate_.authenticate(msg, player_id_, room_ != nullptr);
+  if (result.player_id) player_id_ = std::move(*result.player_id);
+  answer({std::move(result.reply), std::move(result.close)});
+}
+
+void WsSession::answer(ClientGate::Refusal refusal) {
+  enqueue(refusal.reply);
+  if (refusal.close)
+    begin_close({static_cast<websocket::close_code>(refusal.close->code), refusal.close->reason}, /*flush=*/true,
+                kRefusalCloseDeadline);
 }
 
 void WsSession::send_error(ErrorCode code, std::string_view message, const json& rid, std::string_view field) {
@@ -321,6 +351,7 @@ void WsSession::on_closed() {
   if (closed_) return;
   closed_ = true;
   close_deadline_.cancel();
+  gate_.stop();
   if (room_) {
     room_->leave(player_id_, nullptr, nullptr);
     room_.reset();

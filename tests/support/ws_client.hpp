@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +36,7 @@ class WsClient {
     std::string subprotocol = "mtown.v1.json";  // empty: offer none
     std::string target = "/ws";
     bool expect_welcome = true;  // read and check the welcome message on connect
+    std::vector<std::pair<std::string, std::string>> headers{};  // extra upgrade headers (Authorization, Origin)
   };
   explicit WsClient(int port) : WsClient(port, Options{}) {}
   WsClient(int port, Options options);
