@@ -17,5 +17,6 @@ Command add_serve(CLI::App& app);
 Command add_migrate(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_loadtest(CLI::App& app);
+Command add_token(CLI::App& app);
 
 }  // namespace mtown::cli

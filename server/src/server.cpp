@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "mtown/core/auth.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
@@ -171,6 +172,10 @@ int run_server(const core::ServeConfig& config) {
     probe.add_gate("redis", [&live] { return live->health_problem(); });
     live->start();
   }
+  if (config.dev)
+    core::log_warn("dev_mode", {{"auth_required", config.auth_required},
+                                {"jwt_secret", config.jwt_secret == core::kDevJwtSecret ? "development" : "configured"},
+                                {"hint", "--dev is for development machines only"}});
   probe.start();
   listener->start();
 

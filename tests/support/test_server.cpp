@@ -64,7 +64,8 @@ std::string source_dir() { return MTOWN_SOURCE_DIR; }
 
 TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std::string> env) : dir_(make_temp_dir()) {
   log_path_ = dir_ + "/server.log";
-  std::vector<std::string> argv{mtown_binary(), "serve", "--port", "0", "--log-format", "json", "--migrate"};
+  // --dev: no JWT secret needed and anonymous players allowed; auth tests pass their own settings.
+  std::vector<std::string> argv{mtown_binary(), "serve", "--dev", "--port", "0", "--log-format", "json", "--migrate"};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, dir_, dir_ + "/server.out", log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -12,7 +12,7 @@ namespace mtown::test {
 
 class TestServer {
  public:
-  // Extra args go after `serve --port 0 --log-format json --migrate`. Throws if the server does not
+  // Extra args go after `serve --dev --port 0 --log-format json --migrate`. Throws if the server does not
   // log "listening" within 10 s.
   explicit TestServer(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {});
   ~TestServer();
