@@ -39,8 +39,9 @@ void check_urls(const core::Config& c) {
 }
 
 // The schema must be current before games are recorded: pending versions refuse the
-// start (naming them) unless --migrate applies them. An unreachable database does not:
-// the server starts degraded and the recorder retries (docs/operations.md).
+// start (naming them) unless --migrate applies them. An unreachable database does not
+// (even with --migrate): the server starts degraded and the recorder retries
+// (docs/operations.md).
 int check_schema(const core::ServeConfig& serve, bool migrate) {
   const auto db = core::parse_database_url(serve.database_url);
   if (!db || db->kind == core::DatabaseUrl::Kind::none) return kExitOk;
@@ -65,8 +66,9 @@ int check_schema(const core::ServeConfig& serve, bool migrate) {
                  names.c_str());
     return server::serve_pending_migrations;
   } catch (const migrate::Error& e) {
-    if (e.code() == migrate::ExitCode::connect && !migrate) {
-      core::log_warn("database_unreachable", {{"error", e.what()}, {"effect", "recording retries until it answers"}});
+    if (e.code() == migrate::ExitCode::connect) {  // with or without --migrate: start degraded
+      core::log_warn("database_unreachable", {{"error", e.what()},
+                                              {"effect", "schema not checked; recording retries until it answers"}});
       return kExitOk;
     }
     core::log_error("migration_check_failed", {{"error", e.what()}});
