@@ -15,6 +15,7 @@ inline constexpr int kExitUsage = 2;
 
 Command add_serve(CLI::App& app);
 Command add_migrate(CLI::App& app);
+Command add_replay(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_loadtest(CLI::App& app);
 Command add_token(CLI::App& app);

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   commands[serve] = add_serve(*serve);
   auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
   commands[migrate] = add_migrate(*migrate);
+  auto* replay = app.add_subcommand("replay", "re-run a recorded game, check every hash, show where it diverged");
+  commands[replay] = add_replay(*replay);
   auto* inspect = app.add_subcommand("inspect", "read-only view of the live rooms, players and nodes in Redis");
   commands[inspect] = add_inspect(*inspect);
   auto* loadtest = app.add_subcommand("loadtest", "bot clients against a server: latency, rates, thresholds for CI");

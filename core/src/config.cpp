@@ -215,6 +215,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.redis_breaker_threshold = static_cast<int>(c.integer("redis.breaker_threshold"));
   s.redis_breaker_reset_ms = static_cast<int>(c.integer("redis.breaker_reset_ms"));
   s.redis_timeout_ms = static_cast<int>(c.integer("redis.timeout_ms"));
+  s.mtrec_dir = c.str("recording.mtrec_dir");
   s.debug_tick_delay_us = static_cast<int>(c.integer("debug.tick_delay_us"));
   return s;
 }

@@ -85,6 +85,8 @@ constexpr std::array kKeys{
     ConfigKey{"redis.breaker_reset_ms", T::integer, "30000", 100, 3600000, "",
               "how long an open breaker waits before one trial attempt"},
     ConfigKey{"redis.timeout_ms", T::integer, "2000", 50, 60000, "", "Redis connect and command timeout"},
+    ConfigKey{"recording.mtrec_dir", T::string, "", 0, 0, "",
+              "also write every finished game to DIR/<game_id>.mtrec (for mtown replay); empty: off"},
     ConfigKey{"debug.tick_delay_us", T::integer, "0", 0, 1000000, "",
               "TEST ONLY: every game step sleeps this long on its room's thread (a slowed server for the load-test gate)"},
 };

@@ -36,6 +36,55 @@ core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid
 
 }  // namespace
 
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game, std::optional<core::Tick> tick) {
+  json fields{{"code", setup.code},
+              {"game", setup.game},
+              {"game_id", setup.game_id},
+              {"tick_hz", game.tick_hz()},
+              {"seats", seats_json(setup.seats)},
+              {"options", public_options(setup.options)},
+              {"snapshot", game.snapshot()}};
+  if (tick) fields["tick"] = *tick;
+  return core::encode_message(core::ServerType::game_started, std::move(fields));
+}
+
+core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
+                                  const core::Game& game, std::size_t* size_hint) {
+  const bool fixed_rate = game.tick_hz() > 0;
+  if (!fixed_rate && !out.state_changed && out.events.empty()) return nullptr;
+  if (fixed_rate) {
+    // The 60 Hz hot path: the message text is written straight into one string, in the
+    // sorted key order json::dump() would use, without building a JSON tree.
+    std::string body;
+    body.reserve((size_hint ? *size_hint : 256) + 64);
+    body += "{\"acks\":[";
+    const auto acks = game.acks();
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+      if (i) body += ',';
+      body += std::to_string(acks[i]);
+    }
+    body += "],\"code\":";
+    body += json(code).dump();
+    body += ",\"delta\":";
+    if (game.write_delta_json(body)) {
+      body += ",\"events\":";
+      body += out.events.empty() ? std::string("[]") : json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
+      body += ",\"tick\":";
+      body += std::to_string(tick);
+      body += ",\"type\":\"state\"}";
+      if (size_hint) *size_hint = body.size();
+      return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));
+    }
+  }
+  json state{{"code", code}, {"tick", tick}, {"events", std::move(out.events)}};
+  if (fixed_rate) {
+    state["delta"] = game.delta();
+    state["acks"] = game.acks();
+  }
+  else state["snapshot"] = game.snapshot();
+  return core::encode_message(core::ServerType::state, std::move(state));
+}
+
 GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
                        ServerMetrics& metrics)
     : strand_(std::move(strand)),
@@ -48,15 +97,7 @@ GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::G
       pending_per_seat_(setup_.seats.size(), 0) {}
 
 core::SharedMessage GameRunner::started_message(bool with_tick) const {
-  json fields{{"code", setup_.code},
-              {"game", setup_.game},
-              {"game_id", setup_.game_id},
-              {"tick_hz", game_->tick_hz()},
-              {"seats", seats_json(setup_.seats)},
-              {"options", public_options(setup_.options)},
-              {"snapshot", game_->snapshot()}};
-  if (with_tick) fields["tick"] = tick_;
-  return core::encode_message(core::ServerType::game_started, std::move(fields));
+  return game_started_message(setup_, *game_, with_tick ? std::optional<core::Tick>(tick_) : std::nullopt);
 }
 
 void GameRunner::start() {
@@ -219,40 +260,7 @@ void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
   for (auto& [seat, event] : out.private_events)
     host_.send_to_seat(seat, core::encode_message(core::ServerType::game_event,
                                                   {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));
-  const bool fixed_rate = game_->tick_hz() > 0;
-  if (!fixed_rate && !out.state_changed && out.events.empty()) return;
-  if (fixed_rate) {
-    // The 60 Hz hot path: the message text is written straight into one string, in the
-    // sorted key order json::dump() would use, without building a JSON tree.
-    std::string body;
-    body.reserve(last_state_bytes_ + 64);
-    body += "{\"acks\":[";
-    const auto acks = game_->acks();
-    for (std::size_t i = 0; i < acks.size(); ++i) {
-      if (i) body += ',';
-      body += std::to_string(acks[i]);
-    }
-    body += "],\"code\":";
-    body += json(setup_.code).dump();
-    body += ",\"delta\":";
-    if (game_->write_delta_json(body)) {
-      body += ",\"events\":";
-      body += out.events.empty() ? std::string("[]") : json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
-      body += ",\"tick\":";
-      body += std::to_string(tick);
-      body += ",\"type\":\"state\"}";
-      last_state_bytes_ = body.size();
-      host_.broadcast(std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body)));
-      return;
-    }
-  }
-  json state{{"code", setup_.code}, {"tick", tick}, {"events", std::move(out.events)}};
-  if (fixed_rate) {
-    state["delta"] = game_->delta();
-    state["acks"] = game_->acks();
-  }
-  else state["snapshot"] = game_->snapshot();
-  host_.broadcast(core::encode_message(core::ServerType::state, std::move(state)));
+  if (auto state = state_message(setup_.code, tick, out, *game_, &last_state_bytes_)) host_.broadcast(state);
 }
 
 }  // namespace mtown::server

@@ -16,7 +16,8 @@ constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kJsonSubprotocol = "mtown.v1.json";
 constexpr std::string_view kMsgpackSubprotocol = "mtown.v1.msgpack";
 
-// The subprotocol to answer with: "" when none was offered, nullopt when none we speak was.
+}  // namespace
+
 std::optional<std::string> choose_subprotocol(std::string_view offered) {
   if (offered.empty()) return std::string();
   while (!offered.empty()) {

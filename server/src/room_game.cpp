@@ -120,10 +120,12 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   if (settings_.ai_fill)
     while (static_cast<int>(members_.size()) < settings_.max_players) do_add_ai(*settings_.ai_fill);
   for (const auto& m : members_) setup.seats.push_back({m.player_id, m.name, m.ai, m.difficulty});
-  if (services_->recording) {
-    setup.recorder = services_->recording->recorder({settings_.max_players, host() ? host()->player_id : std::string()});
-    setup.hash_every = services_->hash_every;
-  }
+  auto recorders = std::make_shared<core::RecorderList>();
+  if (services_->recording)
+    recorders->add(services_->recording->recorder({settings_.max_players, host() ? host()->player_id : std::string()}));
+  if (services_->mtrec) recorders->add(services_->mtrec->recorder());
+  if (!recorders->empty()) setup.recorder = std::move(recorders);
+  setup.hash_every = services_->hash_every;
   setup.debug_tick_delay = services_->debug_tick_delay;
   status_ = RoomStatus::active;
   publish_summary();

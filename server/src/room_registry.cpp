@@ -15,7 +15,17 @@ nlohmann::json summary_json(const RoomSummary& s) {
 
 RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics,
                            const std::vector<games::Question>& questions)
-    : ioc_(ioc), config_(config), metrics_(metrics), services_{metrics, questions, nullptr, nullptr, 60, std::chrono::microseconds(config.debug_tick_delay_us)} {}
+    : ioc_(ioc),
+      config_(config),
+      metrics_(metrics),
+      mtrec_(config.mtrec_dir.empty() ? nullptr : std::make_unique<MtrecWriter>(config.mtrec_dir)),
+      services_{metrics,
+                questions,
+                nullptr,
+                nullptr,
+                static_cast<std::uint32_t>(config.recording_hash_every_ticks),
+                std::chrono::microseconds(config.debug_tick_delay_us),
+                mtrec_.get()} {}
 
 void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every) {
   services_.recording = std::move(writer);

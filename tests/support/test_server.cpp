@@ -62,10 +62,16 @@ int decode_status(int status) {
 std::string mtown_binary() { return MTOWN_BIN_PATH; }
 std::string source_dir() { return MTOWN_SOURCE_DIR; }
 
-TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std::string> env) : dir_(make_temp_dir()) {
+TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std::string> env,
+                       std::vector<std::string> command)
+    : dir_(make_temp_dir()) {
   log_path_ = dir_ + "/server.log";
-  // --dev: no JWT secret needed and anonymous players allowed; auth tests pass their own settings.
-  std::vector<std::string> argv{mtown_binary(), "serve", "--dev", "--port", "0", "--log-format", "json", "--migrate"};
+  // serve: --dev (no JWT secret needed, anonymous players allowed; auth tests pass their
+  // own settings) and --migrate.
+  std::vector<std::string> argv{mtown_binary()};
+  argv.insert(argv.end(), command.begin(), command.end());
+  argv.insert(argv.end(), {"--port", "0", "--log-format", "json"});
+  if (command == std::vector<std::string>{"serve"}) argv.insert(argv.end(), {"--dev", "--migrate"});
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, dir_, dir_ + "/server.out", log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -109,6 +109,7 @@ struct ServeConfig {
   int redis_breaker_threshold = 5;
   int redis_breaker_reset_ms = 30000;
   int redis_timeout_ms = 2000;
+  std::string mtrec_dir;
   int debug_tick_delay_us = 0;  // test only: a deliberately slow game step
 
   static ServeConfig from(const Config& c);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,16 @@ struct GameSetup {
   std::uint32_t hash_every = 60;                 // fixed-rate games: a hash record every N ticks
   std::chrono::microseconds debug_tick_delay{0};  // test only: each step sleeps this long first
 };
+
+// The messages a game broadcasts, built the same way for a live room and a replay.
+// `tick` (a resumed client's or a late watcher's snapshot): the tick the snapshot was taken at.
+core::SharedMessage game_started_message(const GameSetup& setup, const core::Game& game,
+                                         std::optional<core::Tick> tick = std::nullopt);
+// The `state` message after a step (moves out.events); null when an event-driven step
+// changed nothing public. `size_hint` (optional): the last message's size, updated, so
+// the next one's buffer is reserved once.
+core::SharedMessage state_message(const std::string& code, core::Tick tick, core::StepOutput& out,
+                                  const core::Game& game, std::size_t* size_hint = nullptr);
 
 class GameRunner : public std::enable_shared_from_this<GameRunner> {
  public:

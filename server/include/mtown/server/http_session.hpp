@@ -14,6 +14,10 @@ namespace mtown::server {
 
 namespace beast = boost::beast;
 
+// The WebSocket subprotocol to answer with: "" when none was offered, nullopt when none
+// we speak (mtown.v1.json, mtown.v1.msgpack) was.
+std::optional<std::string> choose_subprotocol(std::string_view offered);
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(net::ip::tcp::socket&& socket, ServerContext& ctx);

@@ -18,6 +18,7 @@
 #include "mtown/core/protocol.hpp"
 #include "mtown/games/party.hpp"
 #include "mtown/server/game_runner.hpp"
+#include "mtown/server/mtrec_writer.hpp"
 
 namespace mtown::store {
 class RecordWriter;
@@ -67,6 +68,7 @@ struct RoomServices {
   std::shared_ptr<store::RecordWriter> recording;  // null: games are not recorded
   std::uint32_t hash_every = 60;                   // GameSetup::hash_every
   std::chrono::microseconds debug_tick_delay{0};  // test only (debug.tick_delay_us)
+  MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
 };
 
 enum class RoomCloseReason { expired, empty, shutdown, by_operator };

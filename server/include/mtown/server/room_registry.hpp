@@ -58,6 +58,7 @@ class RoomRegistry {
   net::io_context& ioc_;
   const core::ServeConfig& config_;
   ServerMetrics& metrics_;
+  std::unique_ptr<MtrecWriter> mtrec_;  // outlives the rooms, whose recorders feed it
   RoomServices services_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
