@@ -7,12 +7,13 @@
 #include "mtown/replay/offline_game.hpp"
 #include "mtown/replay/report.hpp"
 
-using namespace mtown;
+// Inside mtown (no using-directives): the unit tests are one unity build.
+namespace mtown {
+namespace {
+
 using core::GameInput;
 using nlohmann::json;
 using replay::OfflineGame;
-
-namespace {
 
 core::RecordingHeader arena_header(std::uint32_t match_seconds, std::uint64_t seed = 42) {
   core::RecordingHeader h;
@@ -329,3 +330,5 @@ TEST_CASE("replay: state diffs name every differing leaf", "[replay]") {
   CHECK(replay::diff_states(expected, expected).empty());
   CHECK(replay::diff_states(expected, actual, "", 2).size() == 2);
 }
+
+}  // namespace mtown
