@@ -13,7 +13,7 @@ JOBS = $$(nproc)
 UNITY = -DCMAKE_UNITY_BUILD=ON
 ARGS ?=
 
-.PHONY: deps build serve test test-tsan clean
+.PHONY: deps build serve test test-tsan fuzz clean
 
 deps:
 	scripts/install-deps.sh
@@ -22,8 +22,9 @@ build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(LAUNCHER)
 	cmake --build build -j$(JOBS)
 
+# --dev: no JWT secret needed, anonymous players allowed (docs/security.md).
 serve: build
-	exec ./build/mtown serve --migrate $(ARGS)
+	exec ./build/mtown serve --dev --migrate $(ARGS)
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, then the tests that
 # run threads (label "threads": the server under test runs several io threads) under
@@ -33,11 +34,21 @@ test: deps
 	cmake --build build-asan -j$(JOBS)
 	tests/run-suite.sh build-asan
 	$(MAKE) test-tsan
+	$(MAKE) fuzz
 
 test-tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMTOWN_SANITIZE=thread -DMTOWN_BUILD_BENCH=OFF $(UNITY) $(LAUNCHER)
 	cmake --build build-tsan -j$(JOBS)
 	tests/run-suite.sh build-tsan -L threads
 
+# libFuzzer (clang) over the protocol decoder and JWT parsing, FUZZ_SECONDS long, from the
+# committed seed corpus in tests/fuzz/corpus; a crash or sanitizer report fails.
+FUZZ_SECONDS ?= 25
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DMTOWN_FUZZ=ON \
+	  -DMTOWN_BUILD_BENCH=OFF -DMTOWN_FUZZ_SECONDS=$(FUZZ_SECONDS) $(LAUNCHER)
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_protocol
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --test-dir build-fuzz --output-on-failure -L fuzz
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

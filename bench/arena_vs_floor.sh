@@ -75,8 +75,9 @@ stop() {  # stop one of our processes by PID and forget it
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores, nice $nice, $(date -u +%FT%TZ))"
 
 # 1. mtown, driven by `mtown loadtest` (one generator thread)
-setsid taskset -c "$server_cpu" "$build/mtown" serve --port 0 --threads 1 --database none --log-format json \
-  --set limits.max_connections=$((clients + 100)) 2>"$dir/mtown.log" &
+setsid taskset -c "$server_cpu" "$build/mtown" serve --dev --port 0 --threads 1 --database none --log-format json \
+  --set limits.max_connections=$((clients + 100)) --set limits.max_connections_per_ip=$((clients + 100)) \
+  2>"$dir/mtown.log" &
 mtown_pid=$!
 pids+=("$mtown_pid")
 boost "$mtown_pid"

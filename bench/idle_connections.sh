@@ -10,8 +10,8 @@ ulimit -n "$(ulimit -Hn)"
 (( $(ulimit -n) > n + 200 )) || { echo "fd limit $(ulimit -n) too low for $n connections" >&2; exit 1; }
 
 dir=$(mktemp -d)
-"$build/mtown" serve --port 0 --database none --log-format json \
-  --set limits.max_connections=$((n + 100)) 2>"$dir/server.log" &
+"$build/mtown" serve --dev --port 0 --database none --log-format json \
+  --set limits.max_connections=$((n + 100)) --set limits.max_connections_per_ip=$((n + 100)) 2>"$dir/server.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do

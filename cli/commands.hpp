@@ -18,5 +18,6 @@ Command add_migrate(CLI::App& app);
 Command add_replay(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_loadtest(CLI::App& app);
+Command add_token(CLI::App& app);
 
 }  // namespace mtown::cli

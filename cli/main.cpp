@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   commands[inspect] = add_inspect(*inspect);
   auto* loadtest = app.add_subcommand("loadtest", "bot clients against a server: latency, rates, thresholds for CI");
   commands[loadtest] = add_loadtest(*loadtest);
+  auto* token = app.add_subcommand("token", "mint a player token (JWT) for ops and tests");
+  commands[token] = add_token(*token);
 
   try {
     app.parse(argc, argv);

@@ -1,10 +1,10 @@
 // `mtown serve`: flags -> Config (defaults < yaml < env < flags) -> run_server().
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 
 #include "commands.hpp"
+#include "config_loader.hpp"
+#include "mtown/core/auth.hpp"
 #include "mtown/core/config.hpp"
 #include "mtown/core/dependency_probe.hpp"
 #include "mtown/core/log.hpp"
@@ -18,6 +18,7 @@ struct ServeFlags {
   std::string config_path;
   bool print_config = false;
   bool migrate = false;
+  bool dev = false;
   core::ConfigOverrides overrides;
   std::vector<std::string> sets;
 };
@@ -38,8 +39,9 @@ void check_urls(const core::Config& c) {
 }
 
 // The schema must be current before games are recorded: pending versions refuse the
-// start (naming them) unless --migrate applies them. An unreachable database does not:
-// the server starts degraded and the recorder retries (docs/operations.md).
+// start (naming them) unless --migrate applies them. An unreachable database does not
+// (even with --migrate): the server starts degraded and the recorder retries
+// (docs/operations.md).
 int check_schema(const core::ServeConfig& serve, bool migrate) {
   const auto db = core::parse_database_url(serve.database_url);
   if (!db || db->kind == core::DatabaseUrl::Kind::none) return kExitOk;
@@ -64,8 +66,9 @@ int check_schema(const core::ServeConfig& serve, bool migrate) {
                  names.c_str());
     return server::serve_pending_migrations;
   } catch (const migrate::Error& e) {
-    if (e.code() == migrate::ExitCode::connect && !migrate) {
-      core::log_warn("database_unreachable", {{"error", e.what()}, {"effect", "recording retries until it answers"}});
+    if (e.code() == migrate::ExitCode::connect) {  // with or without --migrate: start degraded
+      core::log_warn("database_unreachable", {{"error", e.what()},
+                                              {"effect", "schema not checked; recording retries until it answers"}});
       return kExitOk;
     }
     core::log_error("migration_check_failed", {{"error", e.what()}});
@@ -75,22 +78,14 @@ int check_schema(const core::ServeConfig& serve, bool migrate) {
 }
 
 int run(const ServeFlags& flags) {
-  core::ConfigOverrides overrides = flags.overrides;
-  for (const auto& s : flags.sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos) throw core::ConfigError(s, "--set takes key=value");
-    overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-  }
-  std::string path = flags.config_path;
-  if (path.empty() && std::getenv("MTOWN_CONFIG")) path = std::getenv("MTOWN_CONFIG");
-  if (path.empty() && std::filesystem::exists("mtown.yaml")) path = "mtown.yaml";
-  const auto config = core::Config::load(path, [](const char* n) { return std::getenv(n); }, overrides);
+  const auto config = load_config(flags.config_path, flags.sets, flags.overrides);
   check_urls(config);
   if (flags.print_config) {
     std::fputs(config.to_yaml().c_str(), stdout);
     return kExitOk;
   }
-  const auto serve = core::ServeConfig::from(config);
+  auto serve = core::ServeConfig::from(config);
+  core::resolve_auth(serve, flags.dev);
   core::Logger::instance().configure(*core::parse_log_level(serve.log_level), *core::parse_log_format(serve.log_format));
   if (const int rc = check_schema(serve, flags.migrate); rc != kExitOk) return rc;
   return server::run_server(serve);
@@ -109,8 +104,10 @@ Command add_serve(CLI::App& app) {
   app.add_option("--set", flags->sets, "set any config key: --set rooms.ttl_s=600 (repeatable)");
   app.add_flag("--print-config", flags->print_config, "print the effective configuration and exit");
   app.add_flag("--migrate", flags->migrate, "apply pending schema migrations to database.url before serving");
-  app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value, 3 cannot listen,\n"
-             "4 the database has pending migrations (start with --migrate).\n"
+  app.add_flag("--dev", flags->dev,
+               "development mode: runs without a JWT secret (a public one is used) and auth.mode auto means optional");
+  app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value (also: no auth.jwt_secret\n"
+             "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
   return [flags] {
     try {

@@ -151,7 +151,8 @@ std::string Config::to_yaml() const {
       out += section + ":\n";
     }
     const Value& v = at(key);
-    const std::string text = k.type == ConfigType::string ? quoted(v.text) : v.text;
+    const std::string shown = k.secret && !v.text.empty() ? "***" : v.text;
+    const std::string text = k.type == ConfigType::string ? quoted(shown) : shown;
     out += "  " + key.substr(dot + 1) + ": " + text + "  # " + v.source + "\n";
   }
   return out;
@@ -180,6 +181,26 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.max_frame_bytes = static_cast<std::size_t>(c.integer("limits.max_frame_bytes"));
   s.write_queue_max_bytes = static_cast<std::size_t>(c.integer("limits.write_queue_max_bytes"));
   s.chat_max_chars = static_cast<int>(c.integer("limits.chat_max_chars"));
+  s.max_connections_per_ip = static_cast<int>(c.integer("limits.max_connections_per_ip"));
+  s.handshake_timeout_ms = static_cast<int>(c.integer("limits.handshake_timeout_ms"));
+  s.messages_per_s = static_cast<int>(c.integer("limits.messages_per_s"));
+  s.input_per_s = static_cast<int>(c.integer("limits.input_per_s"));
+  s.input_burst = static_cast<int>(c.integer("limits.input_burst"));
+  s.chat_per_min = static_cast<int>(c.integer("limits.chat_per_min"));
+  s.rooms_per_min = static_cast<int>(c.integer("limits.rooms_per_min"));
+  s.joins_per_min = static_cast<int>(c.integer("limits.joins_per_min"));
+  s.join_misses_per_min = static_cast<int>(c.integer("limits.join_misses_per_min"));
+  s.reconnects_per_min = static_cast<int>(c.integer("limits.reconnects_per_min"));
+  s.guest_tokens_per_min = static_cast<int>(c.integer("limits.guest_tokens_per_min"));
+  s.abuse_strikes = static_cast<int>(c.integer("limits.abuse_strikes"));
+  s.allowed_origins = c.str("limits.allowed_origins");
+  s.auth_mode = c.str("auth.mode");
+  s.jwt_secret = c.str("auth.jwt_secret");
+  s.jwt_issuer = c.str("auth.issuer");
+  s.jwt_audience = c.str("auth.audience");
+  s.jwt_leeway_s = static_cast<int>(c.integer("auth.leeway_s"));
+  s.guest_enabled = c.boolean("auth.guest_enabled");
+  s.guest_ttl_s = static_cast<int>(c.integer("auth.guest_ttl_s"));
   s.party_questions_file = c.str("games.party_questions");
   s.database_url = c.str("database.url");
   s.recording_enabled = c.boolean("recording.enabled");

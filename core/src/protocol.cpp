@@ -19,20 +19,22 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(ErrorCode::count
     "UNKNOWN_GAME",   "ROOM_NOT_FOUND", "ROOM_FULL", "ROOM_CLOSED",
     "ALREADY_IN_ROOM", "NOT_IN_ROOM", "SERVER_FULL", "INTERNAL",
     "NOT_HOST",       "GAME_IN_PROGRESS", "GAME_NOT_STARTED", "WRONG_PHASE", "INVALID_INPUT", "NOT_A_PLAYER",
-    "NOT_ENOUGH_PLAYERS", "RATE_LIMITED"};
+    "NOT_ENOUGH_PLAYERS", "RATE_LIMITED",
+    "AUTH_REQUIRED",  "AUTH_FAILED", "TOKEN_EXPIRED"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(ClientType::count_)> kClientTypes{
     "create_room", "join_room", "leave_room", "list_rooms", "chat", "ping",
-    "start_game",  "add_ai",    "input",      "restart_game"};
+    "start_game",  "add_ai",    "input",      "restart_game",
+    "auth"};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(ServerType::count_)> kServerTypes{
     "welcome",      "room_joined", "room_left", "room_list",  "pong",        "player_joined",
     "player_left",  "host_changed", "room_state", "chat",     "room_closed", "error",
     "game_started", "state",        "game_event", "game_over",
-    "resumed",      "player_disconnected", "player_reconnected"};
+    "resumed",      "player_disconnected", "player_reconnected", "authenticated"};
 
-// Nesting depth of a JSON text, ignoring brackets inside strings. Checked before parsing
-// so a hostile 60 KB of "[[[[" costs a linear scan, not a deep tree.
+}  // namespace
+
 int json_depth(std::string_view text) {
   int depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
@@ -51,6 +53,8 @@ int json_depth(std::string_view text) {
   }
   return max_depth;
 }
+
+namespace {
 
 // Nesting depth of one MessagePack value that spans all of `b`; -1 when malformed.
 // Iterative, so a hostile document cannot exhaust the stack before it is rejected.
@@ -102,6 +106,17 @@ int msgpack_depth(std::string_view b) {
   return i == b.size() ? max_depth : -1;
 }
 
+// JSON text is UTF-8-checked by the parser; MessagePack str bytes are not. Depth is
+// bounded (kMaxJsonDepth) before this runs.
+bool strings_are_utf8(const json& v) {
+  if (v.is_string()) return is_valid_utf8(v.get_ref<const std::string&>());
+  if (v.is_array()) return std::all_of(v.begin(), v.end(), strings_are_utf8);
+  if (v.is_object())
+    for (const auto& [key, value] : v.items())
+      if (!is_valid_utf8(key) || !strings_are_utf8(value)) return false;
+  return true;
+}
+
 bool is_valid_rid(const json& rid) {
   if (rid.is_number_integer()) return true;
   if (rid.is_number_float()) {  // the schema's "integer" admits whole floats such as 2.0
@@ -144,6 +159,7 @@ DecodeResult ProtocolDecoder::decode_msgpack(std::string_view bytes) const {
     return DecodeError{ErrorCode::bad_json, "MessagePack nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
   json doc = json::from_msgpack(bytes, /*strict=*/true, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return DecodeError{ErrorCode::bad_json, "not valid MessagePack", "", nullptr};
+  if (!strings_are_utf8(doc)) return DecodeError{ErrorCode::bad_json, "a MessagePack string is not valid UTF-8", "", nullptr};
   return validate(std::move(doc));
 }
 

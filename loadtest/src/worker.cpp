@@ -5,8 +5,9 @@
 namespace mtown::loadtest {
 
 Worker::Worker(const Options& o, Window& w, tcp::endpoint ep) : opts(o), window(w), endpoint(std::move(ep)) {
-  host_header = (endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]" : endpoint.address().to_string()) +
-                ":" + std::to_string(endpoint.port());
+  host_header = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host_header.insert(0, 1, '[').push_back(']');
+  host_header.append(":").append(std::to_string(endpoint.port()));
 }
 
 void Worker::run(Clock::time_point ramp_start) {

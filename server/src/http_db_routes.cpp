@@ -48,7 +48,7 @@ void run_query(ServerContext& ctx, const HttpRequest& head, std::function<json(s
       [head, query = std::move(query), shared_done](store::Database& db) {
         auto status = http::status::ok;
         auto body = query(db, status);
-        (*shared_done)(status == http::status::ok ? json_response(head, status, body)
+        (*shared_done)(status == http::status::ok ? respond_json(head, status, body)
                                                   : json_error(head, status, body.value("code", ""), body.value("message", "")));
       },
       [head, shared_done](const store::StoreError& e) {

@@ -21,10 +21,6 @@ HttpResponse respond(const HttpRequest& req, http::status status, std::string bo
   return res;
 }
 
-HttpResponse respond_json(const HttpRequest& req, http::status status, const json& body) {
-  return respond(req, status, body.dump() + "\n", "application/json");
-}
-
 // Splits "/api/rooms?game=arena&has_space=true" into path and decoded-enough params
 // (room filters are plain ASCII words; percent-escapes are not needed and not decoded).
 std::pair<std::string_view, std::vector<std::pair<std::string_view, std::string_view>>> split_target(std::string_view target) {
@@ -90,15 +86,15 @@ HttpResponse api_rooms(const HttpRequest& req, ServerContext& ctx, const auto& p
 
 }  // namespace
 
-HttpResponse json_response(const HttpRequest& req, http::status status, const json& body) {
-  return respond_json(req, status, body);
+HttpResponse respond_json(const HttpRequest& req, http::status status, const json& body) {
+  return respond(req, status, body.dump() + "\n", "application/json");
 }
 
 HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view code, std::string_view message) {
   return respond_json(req, status, {{"code", code}, {"message", message}});
 }
 
-HttpResponse route_http(const HttpRequest& req, ServerContext& ctx) {
+HttpResponse route_http(const HttpRequest& req, ServerContext& ctx, std::string_view client_ip) {
   ctx.metrics.http_requests.inc();
   const auto [path, params] = split_target(req.target());
   const bool is_get = req.method() == http::verb::get || req.method() == http::verb::head;
@@ -116,6 +112,7 @@ HttpResponse route_http(const HttpRequest& req, ServerContext& ctx) {
   if (path == "/metrics")
     return is_get ? respond(req, http::status::ok, ctx.metrics.registry().render(), "text/plain; version=0.0.4")
                   : only_get();
+  if (path == "/auth/guest") return guest_token(req, ctx, client_ip);
   if (path == "/api/rooms") return is_get ? api_rooms(req, ctx, params) : only_get();
   if (path == "/") {
     json games = json::array();

@@ -5,12 +5,12 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "mtown/core/log.hpp"
+#include "mtown/server/client_gate.hpp"
 #include "mtown/server/ws_session.hpp"
 
 namespace mtown::server {
 namespace {
 
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr std::uint64_t kMaxBodyBytes = 64 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::string_view kJsonSubprotocol = "mtown.v1.json";
@@ -32,8 +32,19 @@ std::optional<std::string> choose_subprotocol(std::string_view offered) {
   return std::nullopt;
 }
 
+std::string client_ip(const net::ip::tcp::socket& socket) {
+  beast::error_code ec;
+  auto address = socket.remote_endpoint(ec).address();
+  if (ec) return "unknown";
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  return address.to_string();
+}
+
+}  // namespace
+
 HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+    : ip_(client_ip(socket)), stream_(std::move(socket)), ctx_(ctx) {}
 
 void HttpSession::run() {
   net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
@@ -43,7 +54,8 @@ void HttpSession::do_read() {
   parser_.emplace();
   parser_->body_limit(kMaxBodyBytes);
   parser_->header_limit(kMaxHeaderBytes);
-  stream_.expires_after(kRequestTimeout);
+  // Also the slowloris bound: a request (or upgrade) must arrive whole within it.
+  stream_.expires_after(std::chrono::milliseconds(ctx_.config.handshake_timeout_ms));
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
 
@@ -65,7 +77,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         });
       }))
     return;
-  send(route_http(req, ctx_), !req.keep_alive());
+  send(route_http(req, ctx_, ip_), !req.keep_alive());
 }
 
 void HttpSession::upgrade() {
@@ -84,6 +96,11 @@ void HttpSession::upgrade() {
     ctx_.metrics.connections_refused.inc();
     return send(json_error(req, http::status::service_unavailable, "SHUTTING_DOWN", "the server is shutting down"), true);
   }
+  auto admitted = admit_upgrade(req, ctx_, ip_);
+  if (auto* refused = std::get_if<HttpResponse>(&admitted)) {
+    ctx_.metrics.connections_refused.inc();
+    return send(std::move(*refused), true);
+  }
   if (ctx_.open_connections.fetch_add(1) >= ctx_.config.max_connections) {
     ctx_.open_connections.fetch_sub(1);
     ctx_.metrics.connections_refused.inc();
@@ -92,7 +109,8 @@ void HttpSession::upgrade() {
                            "the server holds its maximum number of connections"), true);
   }
   stream_.expires_never();  // the WebSocket stream manages its own timeouts
-  std::make_shared<WsSession>(std::move(stream_), ctx_, *proto)->run(parser_->release());
+  std::make_shared<WsSession>(std::move(stream_), ctx_, *proto, std::move(std::get<Admission>(admitted)))
+      ->run(parser_->release());
 }
 
 void HttpSession::send(HttpResponse res, bool close_after) {

@@ -10,9 +10,9 @@ namespace mtown::server {
 
 using Clock = std::chrono::steady_clock;
 
-PlayerSession::PlayerSession(Executor strand, SessionLimits limits, SessionRegistry& registry)
+PlayerSession::PlayerSession(Executor strand, SessionLimits limits, SessionRegistry& registry, std::string player)
     : session_id(core::random_id("s_")),
-      player_id(core::random_id("p_")),
+      player_id(player.empty() ? core::random_id("p_") : std::move(player)),
       resume_token(core::random_token("r_")),
       strand_(std::move(strand)),
       limits_(limits),

@@ -1,14 +1,17 @@
 #include "mtown/server/resume_gate.hpp"
 
+#include <string>
+
+#include "mtown/server/server_context.hpp"
+
 namespace mtown::server {
 
-// Hook for the abuse limits (issue 6, auth half): a per-address budget of resume attempts
-// goes here. Until then every attempt proceeds; tokens are 128 random bits, so guessing
-// one is hopeless anyway.
+// Reconnects are limited per session (limits: reconnect class, 5/min by default), keyed by
+// the token the client presents: one player's flapping connection cannot spin the server,
+// while many players behind one address (a NAT, the 50-client test) still resume at once.
+// Guessing tokens is no threat to limit per address: they carry 128 random bits.
 bool resume_allowed(ServerContext& ctx, const ResumeAttempt& attempt) {
-  (void)ctx;
-  (void)attempt;
-  return true;
+  return ctx.limiter.try_take("resume:" + std::string(attempt.resume_token), core::ActionClass::reconnect).allowed;
 }
 
 }  // namespace mtown::server

@@ -162,6 +162,7 @@ void Room::do_set_connected(const std::string& player_id, bool connected) {
   // The returning player gets the room_state too (it shows them back); the one who dropped
   // does not get news of their own absence in their replay.
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}), connected ? "" : player_id);
+  report_live();  // room:{code} and player:{id} show the connection state
 }
 
 void Room::do_close(RoomCloseReason reason) {

@@ -32,7 +32,7 @@ void Room::report_live() {
   r.is_public = settings_.is_public;
   r.host = host() ? host()->player_id : "";
   r.game_id = runner_ ? runner_->setup().game_id : "";
-  for (const auto& m : members_) r.players.push_back({m.player_id, m.name, &m == host(), m.ai, true});
+  for (const auto& m : members_) r.players.push_back({m.player_id, m.name, &m == host(), m.ai, m.connected});
   r.created_at_ms = created_at_ms_;
   r.expires_at_ms = created_at_ms_ + std::chrono::milliseconds(settings_.ttl).count();
   live->room_changed(r);

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "mtown/core/auth.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
@@ -161,6 +162,11 @@ int run_server(const core::ServeConfig& config) {
                                       {"hint", "is another server on that port? try --port 0"}});
     return serve_cannot_listen;
   }
+  // Before "listening" is logged: whoever waits for that line may signal at once.
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code err, int sig) {
+    if (!err) begin_shutdown(ctx, ioc, *listener, sig);
+  });
   const auto ep = listener->local_endpoint();
   const std::string base = url_host(ep) + ":" + std::to_string(ep.port());
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http://" + base + "/"},
@@ -171,13 +177,13 @@ int run_server(const core::ServeConfig& config) {
     probe.add_gate("redis", [&live] { return live->health_problem(); });
     live->start();
   }
+  if (config.dev)
+    core::log_warn("dev_mode", {{"auth_required", config.auth_required},
+                                {"jwt_secret", config.jwt_secret == core::kDevJwtSecret ? "development" : "configured"},
+                                {"hint", "--dev is for development machines only"}});
   probe.start();
   listener->start();
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code err, int sig) {
-    if (!err) begin_shutdown(ctx, ioc, *listener, sig);
-  });
 
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });

@@ -8,8 +8,8 @@ SessionRegistry::SessionRegistry(net::io_context& ioc, const core::ServeConfig& 
               std::chrono::seconds(config.seat_grace_s)},
       metrics_(metrics) {}
 
-std::shared_ptr<PlayerSession> SessionRegistry::create() {
-  auto session = std::make_shared<PlayerSession>(net::make_strand(ioc_), limits_, *this);
+std::shared_ptr<PlayerSession> SessionRegistry::create(std::string player_id) {
+  auto session = std::make_shared<PlayerSession>(net::make_strand(ioc_), limits_, *this, std::move(player_id));
   {
     std::lock_guard lock(mutex_);
     sessions_.emplace(session->resume_token, session);

@@ -28,6 +28,7 @@ constexpr auto kOversizedCloseDeadline = std::chrono::seconds(2);
 // A superseded connection is most likely half-open: its close handshake cannot finish.
 constexpr auto kSupersededCloseDeadline = std::chrono::milliseconds(500);
 constexpr auto kSupersededCloseCode = static_cast<websocket::close_code>(4009);
+constexpr auto kRefusalCloseDeadline = std::chrono::seconds(2);
 
 // The value of `name` in the query of `target` ("/ws?a=1&b=2"); nullopt when absent.
 std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
@@ -53,24 +54,23 @@ bool is_expected_close(const beast::error_code& ec) {
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol)
+WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
     : ws_(std::move(stream)),
       ctx_(ctx),
       subprotocol_(std::move(subprotocol)),
       queue_(ctx.config.write_queue_max_bytes,
              subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
-      heartbeat_(ws_.get_executor()) {}
+      heartbeat_(ws_.get_executor()),
+      // With a valid token the player is the token's subject.
+      claimed_player_(admission.claims ? admission.claims->subject : std::string()),
+      gate_(ctx, std::move(admission), ws_.get_executor()) {}
 
 WsSession::~WsSession() { ctx_.open_connections.fetch_sub(1); }
 
 void WsSession::run(http::request<http::string_body> request) {
   target_ = std::string(request.target());
-  // Beast's handshake timeout; liveness is the session heartbeat (arm_heartbeat).
-  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
+  ws_.set_option(ws_timeouts(ctx_.config));  // liveness is the session heartbeat (arm_heartbeat)
   ws_.control_callback([this](websocket::frame_type, beast::string_view) { last_heard_ = std::chrono::steady_clock::now(); });
   ws_.set_option(websocket::stream_base::decorator([proto = subprotocol_](websocket::response_type& res) {
     res.set(http::field::server, "mtown/" MTOWN_VERSION);
@@ -98,11 +98,18 @@ void WsSession::on_accept(beast::error_code ec) {
   else start_session(nullptr);
   if (ctx_.shutting_down) return shutdown();
   arm_heartbeat();
+  gate_.start([weak = weak_from_this()] {
+    if (auto self = weak.lock()) {
+      self->ctx_.metrics.auth_closes.inc();
+      self->begin_close({static_cast<websocket::close_code>(kCloseAuth), "authentication timeout"}, /*flush=*/true,
+                        kRefusalCloseDeadline);
+    }
+  });
   do_read();
 }
 
 void WsSession::start_session(json resume_refused) {
-  session_ = ctx_.player_sessions.create();
+  session_ = ctx_.player_sessions.create(claimed_player_);
   session_->attach_first(weak_from_this());
   core::log_debug("ws_connected", {{"session", session_->session_id}, {"player", session_->player_id}});
   const auto& c = ctx_.config;
@@ -250,6 +257,7 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
 
 void WsSession::handle_frame(std::string_view text) {
   if (superseded_) return;  // the player speaks through the connection that resumed
+  if (auto refusal = gate_.on_frame()) return answer(std::move(*refusal));
   auto result = queue_.encoding() == Encoding::msgpack ? ctx_.decoder.decode_msgpack(text) : ctx_.decoder.decode(text);
   if (auto* bad = std::get_if<core::DecodeError>(&result)) {
     ctx_.metrics.message_in_invalid(text.size());
@@ -262,6 +270,8 @@ void WsSession::handle_frame(std::string_view text) {
 
 void WsSession::handle(const core::ClientMessage& msg) {
   const auto& body = msg.body;
+  if (msg.type == ClientType::auth) return authenticate(msg);
+  if (auto refusal = gate_.admit(msg, session_->player_id)) return answer(std::move(*refusal));
   switch (msg.type) {
     case ClientType::create_room: return create_room(msg);
     case ClientType::join_room: return join_room(msg);
@@ -288,6 +298,7 @@ void WsSession::handle(const core::ClientMessage& msg) {
     case ClientType::add_ai:
     case ClientType::input:
     case ClientType::restart_game: return game_request(msg);
+    case ClientType::auth:
     case ClientType::count_: break;
   }
 }
@@ -342,7 +353,10 @@ void WsSession::join_room(const core::ClientMessage& msg) {
   if (session_->room()) return send_error(ErrorCode::already_in_room, "leave your room before joining another", msg.rid);
   const auto code = core::normalize_room_code(body["code"].get<std::string>());
   auto room = code ? ctx_.rooms.find(*code) : nullptr;
-  if (!room) return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
+  if (!room) {
+    gate_.note_join_miss();
+    return send_error(ErrorCode::room_not_found, "no open room has that code", msg.rid, "/code");
+  }
   session_->set_room(room);
   room->join(session_, session_->player_id, std::move(name), msg.rid);
 }
@@ -355,6 +369,19 @@ void WsSession::list_rooms(const core::ClientMessage& msg) {
   for (const auto& s : ctx_.rooms.list(filter))
     rooms.push_back(summary_json(s));
   enqueue(core::encode_message(ServerType::room_list, with_rid({{"rooms", std::move(rooms)}}, msg.rid)));
+}
+
+void WsSession::authenticate(const core::ClientMessage& msg) {
+  auto result = gate_.authenticate(msg, session_->player_id, session_->room() != nullptr);
+  if (result.player_id) session_->player_id = std::move(*result.player_id);
+  answer({std::move(result.reply), std::move(result.close)});
+}
+
+void WsSession::answer(ClientGate::Refusal refusal) {
+  enqueue(refusal.reply);
+  if (refusal.close)
+    begin_close({static_cast<websocket::close_code>(refusal.close->code), refusal.close->reason}, /*flush=*/true,
+                kRefusalCloseDeadline);
 }
 
 void WsSession::send_error(ErrorCode code, std::string_view message, const json& rid, std::string_view field) {
@@ -450,6 +477,7 @@ void WsSession::on_closed() {
   closed_ = true;
   close_deadline_.cancel();
   heartbeat_.cancel();
+  gate_.stop();
   // The seat stays for its grace period; a resume within it takes the session back.
   if (session_) session_->detach(this);
   drop_unsent();

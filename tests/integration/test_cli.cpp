@@ -210,7 +210,7 @@ TEST_CASE("serve refuses bad configuration values with exit 2 naming the key", "
 
 TEST_CASE("serve on a port already in use exits 3 with a message", "[cli]") {
   TestServer server({"--database", "none"});
-  const auto r = run_mtown({"serve", "--port", std::to_string(server.port()), "--database", "none", "--log-format", "json"});
+  const auto r = run_mtown({"serve", "--dev", "--port", std::to_string(server.port()), "--database", "none", "--log-format", "json"});
   INFO(r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("cannot_listen") != std::string::npos);

@@ -217,7 +217,7 @@ TEST_CASE("--log-level warn suppresses info events", "[lifecycle][logs]") {
     port = probe.local_endpoint().port();
   }
   const std::string bin = mtown_binary(), log_path = dir + "/server.log";
-  const std::vector<std::string> args{bin, "serve", "--port", std::to_string(port), "--database", "none",
+  const std::vector<std::string> args{bin, "serve", "--dev", "--port", std::to_string(port), "--database", "none",
                                       "--log-format", "json", "--log-level", "warn"};
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
@@ -260,8 +260,9 @@ TEST_CASE("--log-level warn suppresses info events", "[lifecycle][logs]") {
 }
 
 TEST_CASE("a slow consumer is cut off without stalling the room", "[lifecycle][slow]") {
+  // Chat and message rate limits off: the flood is the point here.
   TestServer server({"--database", "none", "--set", "limits.write_queue_max_bytes=4096", "--set",
-                     "limits.chat_max_chars=500"});
+                     "limits.chat_max_chars=500", "--set", "limits.chat_per_min=0", "--set", "limits.messages_per_s=0"});
   const std::string closed_metric = "mtown_ws_closed_total{reason=\"slow_consumer\"}";
   WsClient flooder(server.port());
   flooder.send({{"type", "create_room"}, {"game", "party"}, {"name", "Flood"}});

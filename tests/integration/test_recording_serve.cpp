@@ -314,7 +314,7 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     CHECK(recorded_inputs(*db, game_id, 2) == sent);
   }
   {
-    TestServer server(rec_args(pg.url(), {"--set", "recording.queue_max_records=10"}));
+    TestServer server(rec_args(pg.url(), {"--set", "recording.queue_max_records=10", "--set", "server.shutdown_timeout_ms=1000"}));
     Clients c;
     start_arena(c, server.port());
     pg.stop();

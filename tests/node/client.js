@@ -242,7 +242,7 @@ export function mtownBinary() {
 export async function startServer({ startTimeoutMs = 10000 } = {}) {
   const bin = mtownBinary();
   const dir = mkdtempSync(join(tmpdir(), 'mtown-node-test-'));
-  const args = ['serve', '--port', '0', '--database', 'none', '--log-format', 'json'];
+  const args = ['serve', '--dev', '--port', '0', '--database', 'none', '--log-format', 'json'];
   const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { child, pid: child.pid, dir, port: 0, stderr: [], exit: null };
   const killOnExit = () => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } };

@@ -66,10 +66,12 @@ TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std:
                        std::vector<std::string> command)
     : dir_(make_temp_dir()) {
   log_path_ = dir_ + "/server.log";
+  // serve: --dev (no JWT secret needed, anonymous players allowed; auth tests pass their
+  // own settings) and --migrate.
   std::vector<std::string> argv{mtown_binary()};
   argv.insert(argv.end(), command.begin(), command.end());
   argv.insert(argv.end(), {"--port", "0", "--log-format", "json"});
-  if (command == std::vector<std::string>{"serve"}) argv.push_back("--migrate");
+  if (command == std::vector<std::string>{"serve"}) argv.insert(argv.end(), {"--dev", "--migrate"});
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, dir_, dir_ + "/server.out", log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -12,8 +12,8 @@ namespace mtown::test {
 
 class TestServer {
  public:
-  // Extra args go after `serve --port 0 --log-format json --migrate` (`command` replaces
-  // `serve`, e.g. {"replay", "x.mtrec", "--serve"}, which also drops `--migrate`). Throws if
+  // Extra args go after `serve --port 0 --log-format json --dev --migrate` (`command` replaces
+  // `serve`, e.g. {"replay", "x.mtrec", "--serve"}, which also drops `--dev --migrate`). Throws if
   // the server does not log "listening" within 10 s.
   explicit TestServer(std::vector<std::string> args = {}, std::map<std::string, std::string> env = {},
                       std::vector<std::string> command = {"serve"});

@@ -106,6 +106,7 @@ WsClient::WsClient(int port, Options options) : impl_(std::make_unique<Impl>()) 
   tcp_layer.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
   ws_->set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
     if (!options.subprotocol.empty()) req.set(http::field::sec_websocket_protocol, options.subprotocol);
+    for (const auto& [name, value] : options.headers) req.set(name, value);
   }));
   websocket::response_type res;
   std::string target = options.target;

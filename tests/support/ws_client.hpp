@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +43,7 @@ class WsClient {
     // `welcome` means the resume was refused and a new session starts at 1).
     std::string resume_token{};
     std::uint64_t last_seq = 0;
+    std::vector<std::pair<std::string, std::string>> headers{};  // extra upgrade headers (Authorization, Origin)
   };
   // Options that resume `from`'s session where it stopped reading.
   static Options resume_options(const WsClient& from);

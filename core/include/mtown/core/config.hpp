@@ -71,6 +71,30 @@ struct ServeConfig {
   std::size_t max_frame_bytes = 65536;
   std::size_t write_queue_max_bytes = 1 << 20;
   int chat_max_chars = 200;
+  // Limits and abuse (docs/security.md).
+  int max_connections_per_ip = 64;
+  int handshake_timeout_ms = 10000;
+  int messages_per_s = 100;
+  int input_per_s = 60;
+  int input_burst = 30;
+  int chat_per_min = 10;
+  int rooms_per_min = 5;
+  int joins_per_min = 20;
+  int join_misses_per_min = 30;
+  int reconnects_per_min = 5;
+  int guest_tokens_per_min = 10;
+  int abuse_strikes = 20;
+  std::string allowed_origins;  // comma-separated; empty: any
+  // Auth; core::resolve_auth() turns auth_mode "auto" and --dev into auth_required.
+  std::string auth_mode = "auto";
+  bool dev = false;  // --dev
+  bool auth_required = false;
+  std::string jwt_secret;
+  std::string jwt_issuer = "mtown";
+  std::string jwt_audience = "mtown";
+  int jwt_leeway_s = 30;
+  bool guest_enabled = true;
+  int guest_ttl_s = 3600;
   std::string party_questions_file;
   std::string database_url;
   bool recording_enabled = true;

@@ -18,6 +18,7 @@ struct ConfigKey {
   std::int64_t max = 0;
   std::string_view choices;  // strings only: "a|b|c", empty for free text
   std::string_view help;
+  bool secret = false;  // --print-config shows "***" instead of the value
 };
 
 std::span<const ConfigKey> serve_config_keys();

@@ -22,6 +22,8 @@ enum class ErrorCode {
   // games
   not_host, game_in_progress, game_not_started, wrong_phase, invalid_input, not_a_player,
   not_enough_players, rate_limited,
+  // auth
+  auth_required, auth_failed, token_expired,
   count_
 };
 std::string_view error_code_name(ErrorCode code);
@@ -29,6 +31,7 @@ std::string_view error_code_name(ErrorCode code);
 enum class ClientType {
   create_room, join_room, leave_room, list_rooms, chat, ping,
   start_game, add_ai, input, restart_game,
+  auth,
   count_
 };
 std::string_view client_type_name(ClientType type);
@@ -50,6 +53,9 @@ using DecodeResult = std::variant<ClientMessage, DecodeError>;
 
 // Deepest nesting accepted in a client message; the protocol needs 2.
 inline constexpr int kMaxJsonDepth = 16;
+// Nesting depth of a JSON text, ignoring brackets inside strings. Checked before parsing
+// so a hostile 60 KB of "[[[[" costs a linear scan, not a deep tree.
+int json_depth(std::string_view text);
 
 class ProtocolDecoder {
  public:
@@ -68,6 +74,7 @@ enum class ServerType {
   game_started, state, game_event, game_over,
   // sessions
   resumed, player_disconnected, player_reconnected,
+  authenticated,
   count_
 };
 std::string_view server_type_name(ServerType type);

@@ -14,14 +14,19 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
-HttpResponse route_http(const HttpRequest& req, ServerContext& ctx);
+// `client_ip` keys the per-address limit of POST /auth/guest.
+HttpResponse route_http(const HttpRequest& req, ServerContext& ctx, std::string_view client_ip = {});
 
 // A JSON error response: {"code": code, "message": message}.
 HttpResponse json_error(const HttpRequest& req, http::status status, std::string_view code, std::string_view message);
-HttpResponse json_response(const HttpRequest& req, http::status status, const nlohmann::json& body);
 
 // GET /api/leaderboard and /api/games/{id}, answered from the database. false: not
 // such a route. true: `done` runs exactly once, from another thread.
 bool route_db_http(const HttpRequest& req, ServerContext& ctx, std::function<void(HttpResponse)> done);
+
+HttpResponse respond_json(const HttpRequest& req, http::status status, const nlohmann::json& body);
+
+// POST /auth/guest {"name"}: a short-lived guest token (guest_route.cpp).
+HttpResponse guest_token(const HttpRequest& req, ServerContext& ctx, std::string_view client_ip);
 
 }  // namespace mtown::server

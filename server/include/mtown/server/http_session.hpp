@@ -30,6 +30,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void send(HttpResponse res, bool close_after);
   void close();
 
+  std::string ip_;  // the client's address, for per-IP limits
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   ServerContext& ctx_;

@@ -53,10 +53,13 @@ class PlayerSession : public RoomMember, public std::enable_shared_from_this<Pla
     std::shared_ptr<Room> room;  // the seat's room, if any
   };
 
-  PlayerSession(Executor strand, SessionLimits limits, SessionRegistry& registry);
+  // `player_id`: the token's subject when the client authenticated; empty draws one.
+  PlayerSession(Executor strand, SessionLimits limits, SessionRegistry& registry, std::string player_id = {});
 
   const std::string session_id;
-  const std::string player_id;
+  // Changes only when the client authenticates with its first message, before it joins a
+  // room (ClientGate::authenticate refuses later), on its connection's strand.
+  std::string player_id;
   const std::string resume_token;  // secret: never logged, never in a broadcast
 
   // RoomMember, from a room's strand: messages go to the log.

@@ -12,6 +12,8 @@
 #include "mtown/core/config.hpp"
 #include "mtown/core/dependency_probe.hpp"
 #include "mtown/core/protocol.hpp"
+#include "mtown/core/rate_limit.hpp"
+#include "mtown/server/ip_connections.hpp"
 #include "mtown/server/room_registry.hpp"
 #include "mtown/server/server_metrics.hpp"
 #include "mtown/server/session_registry.hpp"
@@ -40,7 +42,11 @@ class SessionSet {
 struct ServerContext {
   ServerContext(net::io_context& ioc, const core::ServeConfig& cfg, core::DependencyProbe& dependency_probe,
                 const std::vector<games::Question>& questions)
-      : config(cfg), rooms(ioc, cfg, metrics, questions), probe(dependency_probe), player_sessions(ioc, cfg, metrics) {}
+      : config(cfg),
+        rooms(ioc, cfg, metrics, questions),
+        probe(dependency_probe),
+        player_sessions(ioc, cfg, metrics),
+        limiter(core::rate_rules(cfg)) {}
 
   const core::ServeConfig& config;
   ServerMetrics metrics;
@@ -51,6 +57,8 @@ struct ServerContext {
   std::shared_ptr<store::QueryWorker> queries;     // null: no database configured
   SessionSet sessions;
   SessionRegistry player_sessions;  // by resume token; outlive their connections
+  core::RateLimiter limiter;           // per player (and per IP for join misses, guest tokens)
+  IpConnectionCounter ip_connections;  // for limits.max_connections_per_ip
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
   std::atomic<bool> shutting_down{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

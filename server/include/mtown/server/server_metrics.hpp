@@ -27,6 +27,8 @@ class ServerMetrics {
   core::Counter& connections_refused;
   core::Counter& slow_consumer_closes;
   core::Counter& oversized_closes;
+  core::Counter& rate_limit_closes;  // 4029
+  core::Counter& auth_closes;        // 4001
   core::Gauge& send_queue_bytes;     // summed over every connection
   core::Gauge& send_queue_messages;
   core::Histogram& tick_duration(std::string_view game);  // seconds per game step

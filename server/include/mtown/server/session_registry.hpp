@@ -18,7 +18,7 @@ class SessionRegistry {
  public:
   SessionRegistry(net::io_context& ioc, const core::ServeConfig& config, ServerMetrics& metrics);
 
-  std::shared_ptr<PlayerSession> create();
+  std::shared_ptr<PlayerSession> create(std::string player_id = {});  // empty: a fresh id
   // Null when no live session has this token.
   std::shared_ptr<PlayerSession> find(const std::string& resume_token) const;
   void remove(const PlayerSession& session);

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "mtown/server/client_gate.hpp"
 #include "mtown/server/outbound_queue.hpp"
 #include "mtown/server/player_session.hpp"
 #include "mtown/server/room.hpp"
@@ -25,7 +26,8 @@ namespace websocket = beast::websocket;
 class WsSession : public SessionConnection, public std::enable_shared_from_this<WsSession> {
  public:
   // `subprotocol` is echoed in the handshake; empty when the client offered none.
-  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol);
+  // `admission` (client_gate.hpp): the client's address, token claims and per-IP slot.
+  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission = {});
   ~WsSession() override;
 
   void run(http::request<http::string_body> request);
@@ -49,6 +51,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void join_room(const core::ClientMessage& msg);
   void list_rooms(const core::ClientMessage& msg);
   void game_request(const core::ClientMessage& msg);
+  void authenticate(const core::ClientMessage& msg);
+  void answer(ClientGate::Refusal refusal);  // sends the reply, then closes if it says so
   void send_error(core::ErrorCode code, std::string_view message, const nlohmann::json& rid,
                   std::string_view field = {});
   void enqueue(const core::SharedMessage& message);  // a reply: logged by the session, then sent
@@ -80,6 +84,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   bool close_pending_ = false;  // close once the queue is flushed
   bool close_sent_ = false;
   bool closed_ = false;
+  std::string claimed_player_;  // the token's subject at upgrade; empty: anonymous
+  ClientGate gate_;             // auth state and rate limits
 };
 
 }  // namespace mtown::server

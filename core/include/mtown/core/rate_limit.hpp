@@ -1,0 +1,89 @@
+// Token buckets and a per-key rate limiter (one bucket per key and action class).
+// TokenBucket is pure logic: time is passed in. RateLimiter is thread-safe (sharded
+// mutexes) and forgets buckets that have refilled completely, so it stays as small as
+// the set of keys that acted recently.
+#pragma once
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "mtown/core/config.hpp"
+
+namespace mtown::core {
+
+using RateClock = std::chrono::steady_clock;
+
+// per_s tokens per second, up to burst tokens; per_s <= 0 means unlimited.
+struct RateRule {
+  double per_s = 0;
+  double burst = 1;
+  static RateRule per_minute(double n, double burst) { return {n / 60.0, burst}; }
+};
+
+class TokenBucket {
+ public:
+  TokenBucket(RateRule rule, RateClock::time_point now);  // starts full
+  // Takes one token. 0 when taken; otherwise how long until one will be there.
+  std::chrono::milliseconds try_take(RateClock::time_point now);
+  // As try_take, without taking.
+  std::chrono::milliseconds wait(RateClock::time_point now) const;
+  bool full(RateClock::time_point now) const;  // nothing to remember for this key
+
+ private:
+  double level(RateClock::time_point now) const;
+  RateRule rule_;
+  double tokens_;
+  RateClock::time_point last_;
+};
+
+// What a limited action is. `reconnect` is for the session-resume path; join_miss and
+// guest_token are keyed by "ip:ADDRESS".
+enum class ActionClass { input, chat, create_room, join_room, join_miss, reconnect, guest_token, count_ };
+std::string_view action_class_name(ActionClass c);
+
+struct RateDecision {
+  bool allowed = true;
+  std::chrono::milliseconds retry_after{0};  // set when refused
+  explicit operator bool() const { return allowed; }
+};
+
+class RateLimiter {
+ public:
+  using Rules = std::array<RateRule, static_cast<std::size_t>(ActionClass::count_)>;
+  using Clock = std::function<RateClock::time_point()>;
+
+  explicit RateLimiter(Rules rules, Clock clock = [] { return RateClock::now(); });
+
+  // `key` is a player id (or "ip:ADDRESS" for per-address classes).
+  RateDecision try_take(std::string_view key, ActionClass cls);
+  // Whether try_take would succeed now; takes nothing.
+  RateDecision would_allow(std::string_view key, ActionClass cls) const;
+  std::size_t size() const;  // buckets held
+
+ private:
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, TokenBucket> buckets;  // key: class index + key
+  };
+  static constexpr std::size_t kShards = 16;
+  static std::string bucket_key(std::string_view key, ActionClass cls);
+  Shard& shard_of(const std::string& bucket_key) const;
+  void sweep(RateClock::time_point now);  // forgets full buckets
+
+  Rules rules_;
+  Clock clock_;
+  mutable std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> ops_since_sweep_{0};
+  std::atomic<std::size_t> size_after_sweep_{0};
+};
+
+// The rules of limits.* (docs/security.md); a per-minute class may spend its whole minute at once.
+RateLimiter::Rules rate_rules(const ServeConfig& config);
+
+}  // namespace mtown::core

@@ -1,0 +1,130 @@
+#include "mtown/core/rate_limit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mtown::core {
+namespace {
+
+// Rates such as 10 per minute are not exact in binary: without a little slack, a token
+// due after exactly 6 s would come back as 0.9999999.
+constexpr double kSlack = 1e-9;
+
+}  // namespace
+
+TokenBucket::TokenBucket(RateRule rule, RateClock::time_point now) : rule_(rule), tokens_(rule.burst), last_(now) {}
+
+double TokenBucket::level(RateClock::time_point now) const {
+  // A clock that goes back (it should not) refills nothing rather than draining.
+  const double elapsed_s = std::max(0.0, std::chrono::duration<double>(now - last_).count());
+  return std::min(rule_.burst, tokens_ + elapsed_s * rule_.per_s);
+}
+
+std::chrono::milliseconds TokenBucket::try_take(RateClock::time_point now) {
+  const auto w = wait(now);
+  if (w.count() > 0 || rule_.per_s <= 0) return w;
+  tokens_ = std::max(0.0, level(now) - 1.0);
+  last_ = std::max(last_, now);
+  return w;
+}
+
+std::chrono::milliseconds TokenBucket::wait(RateClock::time_point now) const {
+  const double tokens = level(now);
+  if (rule_.per_s <= 0 || tokens + kSlack >= 1.0) return std::chrono::milliseconds(0);
+  const double wait_ms = std::ceil((1.0 - tokens) / rule_.per_s * 1000.0 - 1e-6);
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(wait_ms)));
+}
+
+bool TokenBucket::full(RateClock::time_point now) const {
+  return rule_.per_s <= 0 || level(now) + kSlack >= rule_.burst;
+}
+
+std::string_view action_class_name(ActionClass c) {
+  switch (c) {
+    case ActionClass::input: return "input";
+    case ActionClass::chat: return "chat";
+    case ActionClass::create_room: return "create_room";
+    case ActionClass::join_room: return "join_room";
+    case ActionClass::join_miss: return "join_miss";
+    case ActionClass::reconnect: return "reconnect";
+    case ActionClass::guest_token: return "guest_token";
+    case ActionClass::count_: break;
+  }
+  return "?";
+}
+
+RateLimiter::RateLimiter(Rules rules, Clock clock) : rules_(rules), clock_(std::move(clock)) {}
+
+std::string RateLimiter::bucket_key(std::string_view key, ActionClass cls) {
+  std::string out(1, static_cast<char>('a' + static_cast<int>(cls)));
+  return out.append(key);
+}
+
+RateLimiter::Shard& RateLimiter::shard_of(const std::string& bucket_key) const {
+  return shards_[std::hash<std::string>{}(bucket_key) % kShards];
+}
+
+RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
+  const auto& rule = rules_[static_cast<std::size_t>(cls)];
+  if (rule.per_s <= 0) return {};
+  auto full_key = bucket_key(key, cls);
+  auto& shard = shard_of(full_key);
+  const auto now = clock_();
+  // Amortized O(1): a sweep over n buckets happens at most once per n (and 1024) calls.
+  if (ops_since_sweep_.fetch_add(1) + 1 > std::max<std::size_t>(1024, size_after_sweep_.load())) sweep(now);
+  std::chrono::milliseconds wait;
+  {
+    std::lock_guard lock(shard.mutex);
+    wait = shard.buckets.try_emplace(std::move(full_key), rule, now).first->second.try_take(now);
+  }
+  if (wait.count() == 0) return {};
+  return {false, wait};
+}
+
+void RateLimiter::sweep(RateClock::time_point now) {
+  ops_since_sweep_ = 0;
+  std::size_t left = 0;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    std::erase_if(shard.buckets, [now](const auto& kv) { return kv.second.full(now); });
+    left += shard.buckets.size();
+  }
+  size_after_sweep_ = left;
+}
+
+RateDecision RateLimiter::would_allow(std::string_view key, ActionClass cls) const {
+  if (rules_[static_cast<std::size_t>(cls)].per_s <= 0) return {};
+  const auto full_key = bucket_key(key, cls);
+  auto& shard = shard_of(full_key);
+  const auto now = clock_();
+  std::lock_guard lock(shard.mutex);
+  const auto it = shard.buckets.find(full_key);
+  if (it == shard.buckets.end()) return {};
+  const auto wait = it->second.wait(now);
+  if (wait.count() == 0) return {};
+  return {false, wait};
+}
+
+std::size_t RateLimiter::size() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.buckets.size();
+  }
+  return n;
+}
+
+RateLimiter::Rules rate_rules(const ServeConfig& c) {
+  RateLimiter::Rules r{};
+  const auto per_min = [](int n) { return RateRule::per_minute(n, n); };
+  r[static_cast<std::size_t>(ActionClass::input)] = {static_cast<double>(c.input_per_s), static_cast<double>(c.input_burst)};
+  r[static_cast<std::size_t>(ActionClass::chat)] = per_min(c.chat_per_min);
+  r[static_cast<std::size_t>(ActionClass::create_room)] = per_min(c.rooms_per_min);
+  r[static_cast<std::size_t>(ActionClass::join_room)] = per_min(c.joins_per_min);
+  r[static_cast<std::size_t>(ActionClass::join_miss)] = per_min(c.join_misses_per_min);
+  r[static_cast<std::size_t>(ActionClass::reconnect)] = per_min(c.reconnects_per_min);
+  r[static_cast<std::size_t>(ActionClass::guest_token)] = per_min(c.guest_tokens_per_min);
+  return r;
+}
+
+}  // namespace mtown::core

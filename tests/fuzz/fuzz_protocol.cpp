@@ -1,0 +1,61 @@
+// libFuzzer target over what a client controls before it is trusted: the protocol
+// decoder + schema validator (JSON and MessagePack frames) and token parsing (JWT,
+// base64url). The first byte picks the path; the rest is the input. Built with clang in
+// its own build dir (make fuzz); a crash, a sanitizer report or an invariant below fails.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "mtown/core/jwt.hpp"
+#include "mtown/core/protocol.hpp"
+#include "mtown/core/text.hpp"
+
+namespace {
+
+using namespace mtown::core;
+
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+
+void decode(const ProtocolDecoder& decoder, std::string_view data, bool msgpack) {
+  const auto result = msgpack ? decoder.decode_msgpack(data) : decoder.decode(data);
+  if (const auto* msg = std::get_if<ClientMessage>(&result)) {
+    // Whatever passes validation is an object with a known type, and strings are UTF-8.
+    require(msg->body.is_object());
+    require(msg->body.at("type") == std::string(client_type_name(msg->type)));
+    for (const char* key : {"text", "name"}) {
+      if (!msg->body.contains(key)) continue;
+      const auto& s = msg->body[key].get_ref<const std::string&>();
+      require(is_valid_utf8(s));
+      require(is_valid_utf8(clean_text(s, 32)));
+    }
+  } else {
+    const auto& err = std::get<DecodeError>(result);
+    require(!error_code_name(err.code).empty());
+    // An error must be encodable as the reply the server sends.
+    (void)encode_error(err.code, err.message, err.rid, err.field);
+  }
+}
+
+void token(std::string_view data) {
+  static const JwtExpectations expect{"mtown", "mtown", 30};
+  const auto result = verify_jwt(data, "fuzz-key-0123456789abcdef0123456789", expect, 1'700'000'000);
+  if (const auto* claims = std::get_if<JwtClaims>(&result)) require(is_valid_player_id(claims->subject));
+  if (const auto bytes = base64url_decode(data)) require(base64url_encode(*bytes) == data);  // canonical
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+  static const ProtocolDecoder decoder;
+  if (size == 0) return 0;
+  const std::string_view data(reinterpret_cast<const char*>(bytes + 1), size - 1);
+  switch (bytes[0] % 3) {
+    case 0: decode(decoder, data, false); break;
+    case 1: decode(decoder, data, true); break;
+    default: token(data); break;
+  }
+  return 0;
+}
