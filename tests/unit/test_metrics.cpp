@@ -24,13 +24,13 @@ TEST_CASE("metrics: counter, gauge and histogram values", "[metrics]") {
   g.add(0.25);
   CHECK(g.value() == 1.75);
 
-  Histogram h({1, 2, 5});
+  mtown::core::Histogram h({1, 2, 5});
   CHECK(h.cumulative() == std::vector<std::uint64_t>{0, 0, 0, 0});
   for (double v : {0.5, 1.0, 1.5, 5.0, 7.0}) h.observe(v);  // a value equal to a bound is in it (le)
   CHECK(h.cumulative() == std::vector<std::uint64_t>{2, 3, 4, 5});
   CHECK(h.sum() == 15.0);
   CHECK(h.count() == 5);
-  CHECK_THROWS_AS(Histogram({2, 1}), std::invalid_argument);
+  CHECK_THROWS_AS(mtown::core::Histogram({2, 1}), std::invalid_argument);
 
   CHECK(exponential_buckets(1, 2, 4) == std::vector<double>{1, 2, 4, 8});
   CHECK(exponential_buckets(0.5, 10, 3) == std::vector<double>{0.5, 5, 50});
@@ -40,7 +40,7 @@ TEST_CASE("metrics: counter, gauge and histogram values", "[metrics]") {
 TEST_CASE("metrics: updates from several threads are not lost", "[metrics][threads]") {
   Counter c;
   Gauge g;
-  Histogram h({10});
+  mtown::core::Histogram h({10});
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
