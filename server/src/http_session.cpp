@@ -32,6 +32,8 @@ std::optional<std::string> choose_subprotocol(std::string_view offered) {
   return std::nullopt;
 }
 
+namespace {
+
 std::string client_ip(const net::ip::tcp::socket& socket) {
   beast::error_code ec;
   auto address = socket.remote_endpoint(ec).address();
