@@ -56,8 +56,11 @@ void raise_fd_limit(int bots) {
 }
 
 std::vector<std::string> spawn_args(const Options& o) {
-  std::vector<std::string> args{"--database", "none", "--set",
-                                "limits.max_connections=" + std::to_string(o.bots + 100)};
+  // A throwaway server: --dev (no JWT secret, anonymous bots), no database, and room for
+  // every bot from the one loopback address.
+  std::vector<std::string> args{"--dev", "--database", "none",
+                                "--set", "limits.max_connections=" + std::to_string(o.bots + 100),
+                                "--set", "limits.max_connections_per_ip=" + std::to_string(o.bots + 100)};
   if (o.spawn_threads > 0) args.insert(args.end(), {"--threads", std::to_string(o.spawn_threads)});
   for (const auto& s : o.spawn_sets) args.insert(args.end(), {"--set", s});
   return args;

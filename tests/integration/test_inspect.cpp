@@ -226,7 +226,9 @@ TEST_CASE("inspect: Redis with a password: 4 without it or with a wrong one", "[
   // The server authenticates the same way.
   TestServer server(std::vector<std::string>{"--database", "none", "--redis", "redis://:s3cret@" + base});
   eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready with a password");
-  r = inspect(redis, {"nodes", "--json"}, "redis://:s3cret@" + base);
-  REQUIRE(r.exit_code == 0);
-  CHECK(json::parse(r.out)["total"] == 1);
+  // The node's heartbeat is written by the Redis writer thread, shortly after "ready".
+  eventually([&] {
+    r = inspect(redis, {"nodes", "--json"}, "redis://:s3cret@" + base);
+    return r.exit_code == 0 && json::parse(r.out)["total"] == 1;
+  }, 10s, "the node listed");
 }

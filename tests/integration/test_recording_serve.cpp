@@ -155,13 +155,13 @@ TEST_CASE("serve refuses a database with pending migrations, naming them; --migr
   for (const char* dialect : {"sqlite", "postgres"}) {
     INFO(dialect);
     TestDatabase t(dialect, false);
-    auto res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+    auto res = run_mtown({"serve", "--dev", "--port", "0", "--database", t.url()});
     CHECK(res.exit_code == 4);
     CHECK(res.err.find("0001_initial") != std::string::npos);
     CHECK(res.err.find("0002_game_events_kind") != std::string::npos);
     CHECK(res.err.find("--migrate") != std::string::npos);
     mtown::migrate::Migrator::open(t.url())->up(1, false);
-    res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+    res = run_mtown({"serve", "--dev", "--port", "0", "--database", t.url()});
     CHECK(res.exit_code == 4);
     CHECK(res.err.find("0001_initial") == std::string::npos);
     CHECK(res.err.find("0002_game_events_kind") != std::string::npos);
@@ -336,7 +336,7 @@ TEST_CASE("party questions come from the questions table once it has rows; the f
                    {"db" + std::to_string(100 + i), "Table question " + std::to_string(i) + "?"});
   };
   add(1, 5);  // too few for a 12-round game: refused, naming the source
-  auto res = run_mtown({"serve", "--port", "0", "--database", t.url()});
+  auto res = run_mtown({"serve", "--dev", "--port", "0", "--database", t.url()});
   CHECK(res.exit_code == 2);
   CHECK(res.err.find("questions table") != std::string::npos);
   add(6, 12);

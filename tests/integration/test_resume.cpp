@@ -19,7 +19,9 @@ using Clients = std::vector<std::unique_ptr<WsClient>>;
 using Clock = std::chrono::steady_clock;
 
 std::vector<std::string> serve_args(const std::vector<std::string>& sets = {}) {
-  std::vector<std::string> args{"--database", "none", "--set", "server.shutdown_timeout_ms=500"};
+  // The tests chat more than the default 10 a minute to mark points in the stream.
+  std::vector<std::string> args{"--database", "none", "--set", "server.shutdown_timeout_ms=500",
+                                "--set", "limits.chat_per_min=600"};
   for (const auto& s : sets) args.insert(args.end(), {"--set", s});
   return args;
 }
