@@ -142,19 +142,34 @@ json start_arena(Clients& clients, TestServer& server, int humans, int ai, int m
 
 // The last move of the first seat that moved in a step at tick >= `from`, with no later
 // input of that seat in the step; it is changed to a different direction.
-std::uint64_t alter_one_move(std::vector<json>& lines, std::uint64_t from) {
+// Reverses one human move in the ticks [from, until), which must end at a checkpoint:
+// a move of a living player far enough from the walls that the reversed step cannot be
+// clamped away before the checkpoint (5 field units a tick, so <= 75 units in 15 ticks).
+// A move of a dead player, or one pushing into a wall, changes only hashed intent, which
+// the checkpoint's public fields cannot show. Returns the altered tick.
+std::uint64_t alter_one_move(std::vector<json>& lines, const std::string& file, std::uint64_t from,
+                             std::uint64_t until) {
+  constexpr std::int64_t kMargin = 100'000;  // milli-units
   for (auto& l : lines) {
-    if (l.value("t", "") != "step" || l["tick"].get<std::uint64_t>() < from) continue;
+    if (l.value("t", "") != "step") continue;
+    const auto tick = l["tick"].get<std::uint64_t>();
+    if (tick < from || tick >= until) continue;
+    const auto before = run_mtown({"replay", file, "--print-state", std::to_string(tick - 1)});
+    REQUIRE(before.exit_code == 0);
+    const auto players = json::parse(before.out)["state"]["players"];
     auto& inputs = l["inputs"];
     for (std::size_t i = inputs.size(); i-- > 0;) {
       auto& data = inputs[i]["data"];
       if (data["action"] != "move" || !data.contains("dx")) continue;
+      const auto& p = players.at(inputs[i]["seat"].get<std::size_t>());
+      const auto x = p["x"].get<std::int64_t>();
+      if (!p["alive"].get<bool>() || x < kMargin || x > 1'000'000 - kMargin) continue;
       data["dx"] = data["dx"] == -1000 ? 1000 : -1000;
       data["dy"] = 0;
-      return l["tick"];
+      return tick;
     }
   }
-  FAIL("no move to alter");
+  FAIL("no move of a living player away from the walls in ticks " << from << ".." << until);
   return 0;
 }
 
@@ -231,7 +246,7 @@ TEST_CASE("replay: one altered input is reported at its tick with the fields tha
   const auto& a = recorded_arena();
   TempDir dir;
   auto lines = lines_of(slurp(a.file));
-  const auto tick = alter_one_move(lines, 30);
+  const auto tick = alter_one_move(lines, a.file, 45, 60);  // checkpoints every 60 ticks
   spit(dir.file("altered.mtrec"), join_lines(lines));
   const auto [code, report] = replay_json({dir.file("altered.mtrec")});
   INFO(report.dump(2));
