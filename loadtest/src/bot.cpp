@@ -125,6 +125,17 @@ void Bot::publish_room_code(const std::string& code) {
     if (auto b = weak.lock()) b->room_code_known();
 }
 
+bool Bot::room_full_and_waiting(const json& m) const {
+  const auto& room = m["room"];
+  return slot_ == 0 && sending_ && room.value("status", "") == "waiting" && room["players"].size() >= group_->size;
+}
+
+int Bot::seat_in(const json& m) const {
+  for (const auto& s : m["seats"])
+    if (s.value("player_id", "") == player_id_) return s.value("seat", -1);
+  return -1;
+}
+
 void Bot::stop_sending() {
   sending_ = false;
   if (in_room_) send({{"type", "leave_room"}});
@@ -206,7 +217,10 @@ void Bot::on_read(boost::system::error_code ec, std::size_t n) {
     if (doc.is_discarded() || !doc.is_object()) protocol_error("undecodable message");
     else {
       const auto type = doc.value("type", "");
-      if (w_.welcome_server.empty() && type == "welcome") w_.welcome_server = doc.value("server", "");
+      if (type == "welcome") {
+        player_id_ = doc.value("player_id", "");
+        if (w_.welcome_server.empty()) w_.welcome_server = doc.value("server", "");
+      }
       if (type == "room_joined" && sending_) in_room_ = true;
       on_message(doc, now);
     }

@@ -1,6 +1,6 @@
 // One bot: a WebSocket connection to the server (Beast, on its worker's io_context and
 // thread), its write queue, the seq check every server message passes, and the counters.
-// Scenario subclasses (scenarios.cpp) add the behaviour. Bots of one room share a
+// Scenario subclasses (scenarios.hpp, one *_bot.cpp each) add the behaviour. Bots of one room share a
 // RoomGroup and always live on the same worker, so nothing here is locked.
 #pragma once
 #include <boost/asio.hpp>
@@ -65,6 +65,11 @@ class Bot : public std::enable_shared_from_this<Bot> {
   // others join once slot 0 publishes its code.
   void create_or_join(const char* game);
   void publish_room_code(const std::string& code);
+  // The host's cue to (re)start: slot 0, still sending, and a room_state whose room is
+  // waiting with every planned bot in it.
+  bool room_full_and_waiting(const json& room_state) const;
+  // This bot's seat in a game_started message (matched by player_id from welcome); -1 if absent.
+  int seat_in(const json& game_started) const;
   std::string name() const;
 
   void send(const json& msg);
@@ -82,7 +87,7 @@ class Bot : public std::enable_shared_from_this<Bot> {
   int index_, slot_;
   std::shared_ptr<RoomGroup> group_;
   std::mt19937_64 rng_;
-  std::string player_id_;
+  std::string player_id_;  // from welcome (set before on_message sees it)
   bool sending_ = true;
   bool closing_ = false;
 

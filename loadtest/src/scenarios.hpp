@@ -1,5 +1,5 @@
 // The scenarios' bots. A new scenario (churn: disconnect and resume) is one more Bot
-// subclass here, a case in make_bot() and a name in Scenario (options.hpp).
+// subclass here, a case in make_bot() (worker.cpp) and a name in Scenario (options.hpp).
 #pragma once
 #include <deque>
 #include <functional>

@@ -13,6 +13,11 @@
 
 namespace mtown::loadtest {
 
+// A latency or jitter sample as the histograms record it.
+inline std::uint64_t micros(Clock::duration d) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
 // Set once by the runner's thread after the ramp; read by every worker.
 struct Window {
   std::atomic<Clock::rep> start{Clock::time_point::max().time_since_epoch().count()};
