@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ class Bot : public std::enable_shared_from_this<Bot> {
 
   void start();             // connect, handshake, then on_open()
   void close();             // by us: not counted as a disconnect
+  // Drops the connection the way a network does (no close frame: a TCP reset), then
+  // resumes the session at /ws?resume=TOKEN&last_seq=N (schemas/protocol.md, Sessions and
+  // resume). Returns false when there is nothing to drop (not open, or a resume pending).
+  bool drop_and_resume();
   // The run is over: no more inputs or pings, and leave the room, so the server stops
   // sending too and both sides' counts can settle.
   void stop_sending();
@@ -56,7 +61,8 @@ class Bot : public std::enable_shared_from_this<Bot> {
 
  protected:
   virtual void on_open() = 0;
-  // A message the fast path did not take, fully decoded.
+  // A message the fast path did not take, fully decoded (`resumed` included: the session
+  // is back; a `welcome` after drop_and_resume() means the resume was refused).
   virtual void on_message(const json& msg, Clock::time_point now) = 0;
   // Return true when the raw frame was handled without decoding (arena state).
   virtual bool on_fast(std::string_view, Clock::time_point) { return false; }
@@ -78,6 +84,8 @@ class Bot : public std::enable_shared_from_this<Bot> {
   void count_error(const std::string& code);
   void protocol_error(const std::string& what);
   bool in_window(Clock::time_point t) const;
+  // At the run's end: a resume still pending counts as failed, its wait so far recorded.
+  void finish_resume(Stats& s);
   bool msgpack() const { return opts().encoding == Encoding::msgpack; }
   const Options& opts() const;
   Stats& stats();
@@ -92,18 +100,30 @@ class Bot : public std::enable_shared_from_this<Bot> {
   bool closing_ = false;
 
  private:
+  void connect();
   void on_connected(boost::system::error_code ec);
   void on_handshake(boost::system::error_code ec);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
   void do_write();
   void on_failure(const char* stage, boost::system::error_code ec);
+  // type: the message's, "snapshot" for `resumed` with snapshot: true, "" when not decoded.
+  void check_seq(std::uint64_t seq, const std::string& type);
+  void reconnect_when_idle();
+  void on_resumed(const json& resumed, Clock::time_point now);
+  void resume_failed(const std::string& why);
 
-  boost::beast::websocket::stream<tcp::socket> ws_;
+  // Replaced by a fresh stream for each resume, once the dropped one's handlers have run.
+  std::optional<boost::beast::websocket::stream<tcp::socket>> ws_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> out_;
-  bool writing_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
+  bool writing_ = false, reading_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
   std::uint64_t last_seq_ = 0;
+  // Resume: the token from welcome; dropped_ while the old stream's handlers are pending,
+  // resuming_ from the drop until `resumed` (or a refusal) arrives.
+  std::string resume_token_;
+  bool dropped_ = false, resuming_ = false;
+  Clock::time_point dropped_at_{};
 };
 
 }  // namespace mtown::loadtest

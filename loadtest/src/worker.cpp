@@ -76,6 +76,7 @@ std::shared_ptr<Bot> make_bot(Worker& w, const PlannedBot& p) {
     case Scenario::arena: return std::make_shared<ArenaBot>(w, p.index, p.group, p.slot);
     case Scenario::party: return std::make_shared<PartyBot>(w, p.index, p.group, p.slot);
     case Scenario::idle: return std::make_shared<IdleBot>(w, p.index, p.group, p.slot);
+    case Scenario::churn: return std::make_shared<ChurnBot>(w, p.index, p.group, p.slot);
   }
   return nullptr;
 }
