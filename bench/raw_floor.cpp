@@ -2,7 +2,7 @@
 // no WebSocket, no JSON: accepts TCP connections on loopback, reads each client's input
 // frames, and --hz times a second writes one --msg-bytes frame to every socket (a 12-byte
 // header: u32 frame length, u64 the client's last input seq; then a shared payload).
-// Driven by `arena_load --raw`; its CPU per delivered message is the floor for mtown's.
+// Driven by bench/raw_load; its CPU per delivered message is the floor for mtown's.
 // Stops by itself after --max-seconds, or on SIGINT/SIGTERM; prints a JSON summary.
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -11,17 +11,16 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "mtown/loadtest/histogram.hpp"
 #include "mtown/loadtest/input_schedule.hpp"
+#include "server_probe.hpp"  // loadtest's process_cpu_seconds (loadtest/src)
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -150,17 +149,6 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
   std::uint64_t in_window_ = 0;
 };
 
-double process_cpu_s(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(text.substr(text.rfind(')') + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i)
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 double cpu_s() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -206,11 +194,11 @@ int main(int argc, char** argv) {
   mark.expires_at(t.start);
   mark.async_wait([&](auto) {
     cpu0 = cpu_s();
-    if (o.server_pid > 0) server0 = process_cpu_s(o.server_pid);
+    if (o.server_pid > 0) server0 = mtown::loadtest::process_cpu_seconds(o.server_pid);
     mark.expires_at(t.end);
     mark.async_wait([&](auto) {
       cpu1 = cpu_s();
-      if (o.server_pid > 0) server1 = process_cpu_s(o.server_pid);
+      if (o.server_pid > 0) server1 = mtown::loadtest::process_cpu_seconds(o.server_pid);
       mark.expires_at(t.end + std::chrono::seconds(1));  // acks of inputs due near the end
       mark.async_wait([&](auto) {
         for (auto& c : clients) c->finish(), c->close();

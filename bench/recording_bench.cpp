@@ -3,9 +3,6 @@
 // records into the same writer, and whether the arena's ticks stay on time.
 //   recording_bench URL [seconds=10] [batch_max_rows=500] [batch_max_ms=200]
 // URL: sqlite:PATH or postgres://... (migrated first). Prints one JSON line.
-// GCC 12 at -O3 reports a false -Wmaybe-uninitialized inside std::variant's move of a
-// RecordedStep built in place (the same construct compiles clean in game_runner.cpp).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <atomic>
 #include <chrono>
 #include <cstdio>

@@ -67,7 +67,10 @@ void run(const char* cast, std::uint32_t minutes, std::uint32_t humans) {
     const auto parsed = core::from_mtrec(text);
     const auto with_parse = replay::replay_recording(parsed);
     file_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    (void)with_parse;
+    if (!with_parse.verified()) {
+      std::fprintf(stderr, "the parsed recording did not verify: %s\n", replay::report_text(with_parse).c_str());
+      std::exit(1);
+    }
   }
   const double game_s = static_cast<double>(last.game_ms) / 1000.0;
   const double e = median(engine_s), f = median(file_s);

@@ -53,7 +53,7 @@ Command add_loadtest(CLI::App& app) {
   app.add_flag("--spawn", o.spawn, "start `mtown serve` as a child on a free port for this run, and stop it after");
   app.add_option("--spawn-set", o.spawn_sets, "with --spawn: a config key for the child, key=value (repeatable)");
   app.add_option("--spawn-threads", o.spawn_threads, "with --spawn: the child's io threads (default: its own)");
-  app.add_option("--scenario", f->scenario, "arena | party | idle (default arena)");
+  app.add_option("--scenario", f->scenario, "arena | party | idle | churn (default arena)");
   app.add_option("--mix", f->mix, "scenarios by share of the bots: arena=70,party=30");
   app.add_option("--bots", o.bots, "bots (connections) in all")->capture_default_str();
   app.add_option("--ramp", f->ramp, "connect rate (200/s) or time to connect every bot (10s); default 1000/s");
@@ -66,6 +66,8 @@ Command add_loadtest(CLI::App& app) {
   app.add_option("--input-hz", o.input_hz, "arena inputs per second per bot")->capture_default_str();
   app.add_option("--heartbeat", o.heartbeat_s, "idle bots: seconds between pings")->capture_default_str();
   app.add_option("--think-ms", o.think_ms, "party bots: mean think time before acting")->capture_default_str();
+  app.add_option("--churn-rate", o.churn_rate, "churn bots: connection drops (then resumes) per second per bot")
+      ->capture_default_str();
   app.add_option("--drain", o.drain_s, "seconds after the window for late acks")->capture_default_str();
   app.add_option("--threshold", f->thresholds, "pass/fail rule, repeatable: p95<50ms, errors<0.1%, state_rate>55/s");
   app.add_option("--report", o.report_path, "write every figure as JSON to this file");
@@ -78,7 +80,8 @@ Command add_loadtest(CLI::App& app) {
       "Exit codes: 0 every threshold met, 1 the generator failed, 2 usage error, 3 could not connect\n"
       "(or --spawn failed), 4 a threshold was missed. Thresholds: p50 p90 p95 p99 p999 max (latency),\n"
       "errors (%), error_count, state_rate, state_rate_p5, jitter_p99, unacked, games_completed,\n"
-      "phase_result_p95, connected, memory_per_conn, msg_rate. See docs/loadtest.md.");
+      "phase_result_p95, connected, memory_per_conn, msg_rate, resume_p50, resume_p95, resume_p99, resumes,\n"
+      "resumes_failed, snapshot_fallbacks, missed, duplicated. See docs/loadtest.md.");
   return [f] { return run(*f); };
 }
 

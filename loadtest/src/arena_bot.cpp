@@ -13,9 +13,7 @@ void ArenaBot::on_open() { create_or_join("arena"); }
 
 void ArenaBot::on_message(const json& m, Clock::time_point now) {
   const auto type = m.value("type", "");
-  if (type == "welcome") {
-    player_id_ = m.value("player_id", "");
-  } else if (type == "room_joined" && slot_ == 0) {
+  if (type == "room_joined" && slot_ == 0) {
     publish_room_code(m["room"].value("code", ""));
   } else if (type == "game_started") {
     on_game_started(m, now);
@@ -24,10 +22,8 @@ void ArenaBot::on_message(const json& m, Clock::time_point now) {
     timer_.cancel();
     schedule_.stop([](Clock::time_point) {});  // inputs the match end swallowed: not the server's delay
     if (slot_ == 0 && sending_) send({{"type", "restart_game"}});
-  } else if (type == "room_state" && slot_ == 0 && sending_) {
-    const auto& room = m["room"];
-    if (room.value("status", "") == "waiting" && room["players"].size() >= group_->size && restarted_once_)
-      send({{"type", "start_game"}});
+  } else if (type == "room_state") {
+    if (restarted_once_ && room_full_and_waiting(m)) send({{"type", "start_game"}});
   } else if (type == "error") {
     // An input that crossed the match's end on the wire: expected, listed, not an error.
     if (!playing_ && m.value("code", "") == "GAME_NOT_STARTED")
@@ -41,9 +37,7 @@ void ArenaBot::on_message(const json& m, Clock::time_point now) {
 
 void ArenaBot::on_game_started(const json& m, Clock::time_point now) {
   restarted_once_ = true;
-  seat_ = -1;
-  for (const auto& s : m["seats"])
-    if (s.value("player_id", "") == player_id_) seat_ = s.value("seat", -1);
+  seat_ = seat_in(m);
   if (seat_ < 0) return protocol_error("game_started without my seat");
   const int hz = m.value("tick_hz", 60);
   tick_period_ = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / std::max(1, hz)));
@@ -100,7 +94,7 @@ bool ArenaBot::on_fast(std::string_view msg, Clock::time_point now) {
     if (last_state_at_ != Clock::time_point{}) {
       const auto spacing = now - last_state_at_;
       const auto off = spacing > tick_period_ ? spacing - tick_period_ : tick_period_ - spacing;
-      stats().jitter_us.record(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(off).count()));
+      stats().jitter_us.record(micros(off));
     }
     if (last_tick_ && s->tick != last_tick_ + 1) stats().tick_gaps += s->tick > last_tick_ ? s->tick - last_tick_ - 1 : 1;
   }
@@ -108,7 +102,7 @@ bool ArenaBot::on_fast(std::string_view msg, Clock::time_point now) {
   last_tick_ = s->tick;
   schedule_.ack(s->ack, [&](Clock::time_point due) {
     if (!in_window(due)) return;
-    const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - due).count());
+    const auto us = micros(now - due);
     stats().latency_us.record(us);
     stats().input_latency_us.record(us);
     interval().latency_us.record(us);
@@ -123,7 +117,7 @@ void ArenaBot::finish(Stats& s) {
   schedule_.stop([&](Clock::time_point due) {
     if (!w_.window.contains(due)) return;
     ++s.unacked;
-    const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - due).count());
+    const auto us = micros(now - due);
     s.latency_us.record(us);
     s.input_latency_us.record(us);
   });

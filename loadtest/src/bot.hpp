@@ -1,6 +1,6 @@
 // One bot: a WebSocket connection to the server (Beast, on its worker's io_context and
 // thread), its write queue, the seq check every server message passes, and the counters.
-// Scenario subclasses (scenarios.cpp) add the behaviour. Bots of one room share a
+// Scenario subclasses (scenarios.hpp, one *_bot.cpp each) add the behaviour. Bots of one room share a
 // RoomGroup and always live on the same worker, so nothing here is locked.
 #pragma once
 #include <boost/asio.hpp>
@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ class Bot : public std::enable_shared_from_this<Bot> {
 
   void start();             // connect, handshake, then on_open()
   void close();             // by us: not counted as a disconnect
+  // Drops the connection the way a network does (no close frame: a TCP reset), then
+  // resumes the session at /ws?resume=TOKEN&last_seq=N (schemas/protocol.md, Sessions and
+  // resume). Returns false when there is nothing to drop (not open, or a resume pending).
+  bool drop_and_resume();
   // The run is over: no more inputs or pings, and leave the room, so the server stops
   // sending too and both sides' counts can settle.
   void stop_sending();
@@ -56,7 +61,8 @@ class Bot : public std::enable_shared_from_this<Bot> {
 
  protected:
   virtual void on_open() = 0;
-  // A message the fast path did not take, fully decoded.
+  // A message the fast path did not take, fully decoded (`resumed` included: the session
+  // is back; a `welcome` after drop_and_resume() means the resume was refused).
   virtual void on_message(const json& msg, Clock::time_point now) = 0;
   // Return true when the raw frame was handled without decoding (arena state).
   virtual bool on_fast(std::string_view, Clock::time_point) { return false; }
@@ -65,6 +71,11 @@ class Bot : public std::enable_shared_from_this<Bot> {
   // others join once slot 0 publishes its code.
   void create_or_join(const char* game);
   void publish_room_code(const std::string& code);
+  // The host's cue to (re)start: slot 0, still sending, and a room_state whose room is
+  // waiting with every planned bot in it.
+  bool room_full_and_waiting(const json& room_state) const;
+  // This bot's seat in a game_started message (matched by player_id from welcome); -1 if absent.
+  int seat_in(const json& game_started) const;
   std::string name() const;
 
   void send(const json& msg);
@@ -73,6 +84,8 @@ class Bot : public std::enable_shared_from_this<Bot> {
   void count_error(const std::string& code);
   void protocol_error(const std::string& what);
   bool in_window(Clock::time_point t) const;
+  // At the run's end: a resume still pending counts as failed, its wait so far recorded.
+  void finish_resume(Stats& s);
   bool msgpack() const { return opts().encoding == Encoding::msgpack; }
   const Options& opts() const;
   Stats& stats();
@@ -82,23 +95,35 @@ class Bot : public std::enable_shared_from_this<Bot> {
   int index_, slot_;
   std::shared_ptr<RoomGroup> group_;
   std::mt19937_64 rng_;
-  std::string player_id_;
+  std::string player_id_;  // from welcome (set before on_message sees it)
   bool sending_ = true;
   bool closing_ = false;
 
  private:
+  void connect();
   void on_connected(boost::system::error_code ec);
   void on_handshake(boost::system::error_code ec);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
   void do_write();
   void on_failure(const char* stage, boost::system::error_code ec);
+  // type: the message's, "snapshot" for `resumed` with snapshot: true, "" when not decoded.
+  void check_seq(std::uint64_t seq, const std::string& type);
+  void reconnect_when_idle();
+  void on_resumed(const json& resumed, Clock::time_point now);
+  void resume_failed(const std::string& why);
 
-  boost::beast::websocket::stream<tcp::socket> ws_;
+  // Replaced by a fresh stream for each resume, once the dropped one's handlers have run.
+  std::optional<boost::beast::websocket::stream<tcp::socket>> ws_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> out_;
-  bool writing_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
+  bool writing_ = false, reading_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
   std::uint64_t last_seq_ = 0;
+  // Resume: the token from welcome; dropped_ while the old stream's handlers are pending,
+  // resuming_ from the drop until `resumed` (or a refusal) arrives.
+  std::string resume_token_;
+  bool dropped_ = false, resuming_ = false;
+  Clock::time_point dropped_at_{};
 };
 
 }  // namespace mtown::loadtest

@@ -154,8 +154,10 @@ std::string render_html(const json& r) {
   h += line_chart("Connections", x, {conn}, "bots");
   h += line_chart("Message rate", x, {in, outs}, "messages/s");
   h += "<h2>Latency</h2>" + table(r["latency"]);
-  for (const char* k : {"arena", "party", "idle", "totals", "errors", "metrics_cross_check", "generator", "server", "bots"})
+  for (const char* k : {"arena", "party", "idle", "churn", "sequence", "totals", "errors", "metrics_cross_check",
+                        "generator", "server", "bots"})
     h += "<h2>" + std::string(k) + "</h2>" + table(r[k]);
+  if (r["bots"]["planned"].contains("churn")) h += "<h2>churn: resume time</h2>" + table(r["churn"]["resume"]);
   h += "<h2>Configuration</h2>" + table(r["config"]);
   return h + "</body></html>\n";
 }

@@ -38,7 +38,7 @@ void IdleBot::on_message(const json& m, Clock::time_point now) {
       const auto [id, due] = pending_.front();
       pending_.pop_front();
       if (id != rid || !in_window(due)) continue;
-      const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - due).count());
+      const auto us = micros(now - due);
       stats().latency_us.record(us);
       stats().ping_rtt_us.record(us);
       interval().latency_us.record(us);
@@ -53,20 +53,11 @@ void IdleBot::finish(Stats& s) {
   for (const auto& [rid, due] : pending_) {
     if (!w_.window.contains(due)) continue;
     ++s.unacked;
-    const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - due).count());
+    const auto us = micros(now - due);
     s.latency_us.record(us);
     s.ping_rtt_us.record(us);
   }
   pending_.clear();
-}
-
-std::shared_ptr<Bot> make_bot(Worker& w, const PlannedBot& p) {
-  switch (p.scenario) {
-    case Scenario::arena: return std::make_shared<ArenaBot>(w, p.index, p.group, p.slot);
-    case Scenario::party: return std::make_shared<PartyBot>(w, p.index, p.group, p.slot);
-    case Scenario::idle: return std::make_shared<IdleBot>(w, p.index, p.group, p.slot);
-  }
-  return nullptr;
 }
 
 }  // namespace mtown::loadtest

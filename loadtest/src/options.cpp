@@ -13,15 +13,15 @@ const char* scenario_name(Scenario s) {
     case Scenario::arena: return "arena";
     case Scenario::party: return "party";
     case Scenario::idle: return "idle";
+    case Scenario::churn: return "churn";
   }
   return "?";
 }
 
 Scenario parse_scenario(const std::string& name) {
-  for (auto s : {Scenario::arena, Scenario::party, Scenario::idle})
+  for (auto s : {Scenario::arena, Scenario::party, Scenario::idle, Scenario::churn})
     if (name == scenario_name(s)) return s;
-  if (name == "churn") throw std::invalid_argument("scenario churn needs session resume, which this server version lacks");
-  throw std::invalid_argument("unknown scenario \"" + name + "\" (arena, party, idle)");
+  throw std::invalid_argument("unknown scenario \"" + name + "\" (arena, party, idle, churn)");
 }
 
 void parse_url(const std::string& url, Options& o) {
@@ -116,6 +116,7 @@ void validate(const Options& o) {
   if (o.room_size < 2 || o.room_size > 8) throw std::invalid_argument("--room-size must be 2..8");
   if (o.input_hz <= 0 || o.input_hz > 1000) throw std::invalid_argument("--input-hz must be > 0 and <= 1000");
   if (o.heartbeat_s <= 0) throw std::invalid_argument("--heartbeat must be > 0");
+  if (o.churn_rate <= 0 || o.churn_rate > 100) throw std::invalid_argument("--churn-rate must be > 0 and <= 100");
   if (o.threads < 0 || o.threads > 1024) throw std::invalid_argument("--threads must be 0..1024");
   for (const auto& t : o.thresholds) {
     const char* needs = "";

@@ -26,19 +26,13 @@ void PartyBot::on_open() { create_or_join("party"); }
 
 void PartyBot::on_message(const json& m, Clock::time_point now) {
   const auto type = m.value("type", "");
-  if (type == "welcome") {
-    player_id_ = m.value("player_id", "");
-  } else if (type == "room_joined") {
+  if (type == "room_joined") {
     mark_ready();
     if (slot_ == 0) publish_room_code(m["room"].value("code", ""));
-  } else if (type == "room_state" && slot_ == 0) {
-    const auto& room = m["room"];
-    if (sending_ && room.value("status", "") == "waiting" && room["players"].size() >= group_->size)
-      send({{"type", "start_game"}, {"options", kPartyOptions}});
+  } else if (type == "room_state") {
+    if (room_full_and_waiting(m)) send({{"type", "start_game"}, {"options", kPartyOptions}});
   } else if (type == "game_started") {
-    seat_ = -1;
-    for (const auto& s : m["seats"])
-      if (s.value("player_id", "") == player_id_) seat_ = s.value("seat", -1);
+    seat_ = seat_in(m);
     on_snapshot(m["snapshot"], now);
   } else if (type == "state") {
     if (m.contains("snapshot")) on_snapshot(m["snapshot"], now);
@@ -67,8 +61,7 @@ void PartyBot::on_snapshot(const json& snap, Clock::time_point now) {
   // The phase this bot's vote closed (elimination -> voting, voting -> results).
   if (group_->vote_phase == previous && last_voter_ && group_->votes >= static_cast<int>(group_->size) &&
       in_window(now)) {
-    stats().phase_result_us.record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - group_->last_vote_at).count()));
+    stats().phase_result_us.record(micros(now - group_->last_vote_at));
   }
   last_voter_ = false;
   if (!sending_ || seat_ < 0) return;

@@ -54,12 +54,18 @@ json options_json(const Options& o) {
           {"thresholds", thresholds}};
 }
 
+// A /metrics counter's change over the run; null without /metrics.
+json delta(const RunData& run, const char* name) {
+  if (run.server_before.empty() || run.server_after.empty()) return nullptr;
+  return metric(run.server_after, name) - metric(run.server_before, name);
+}
+
 // The bots' counts against the server's own over the same span (deltas of /metrics).
 json cross_check(const RunData& run) {
   if (run.server_before.empty() || run.server_after.empty())
     return {{"available", false}, {"error", run.metrics_error}};
-  const auto delta = [&](const char* name) { return metric(run.server_after, name) - metric(run.server_before, name); };
-  const double server_in = delta("mtown_messages_in_total"), server_out = delta("mtown_messages_out_total");
+  const auto server_in = delta(run, "mtown_messages_in_total").get<double>();
+  const auto server_out = delta(run, "mtown_messages_out_total").get<double>();
   const auto sent = static_cast<double>(run.stats.msgs_out), received = static_cast<double>(run.stats.msgs_in);
   const auto diff = [](double ours, double theirs) { return theirs > 0 ? r3((ours - theirs) * 100.0 / theirs) : 0.0; };
   return {{"available", true},
@@ -69,7 +75,8 @@ json cross_check(const RunData& run) {
           {"bots_received", run.stats.msgs_in},
           {"server_sent", server_out},
           {"received_diff_percent", diff(received, server_out)},
-          {"note", "server counters are deltas of /metrics over the run; other clients of the same server count too"}};
+          {"note", "server counters are deltas of /metrics over the run; other clients of the same server count too; "
+                   "with churn, a dropped connection's unread messages count as sent (and again when replayed)"}};
 }
 
 double window_in_rate(const std::vector<TimelinePoint>& timeline) {
@@ -92,7 +99,7 @@ json build_report(const RunData& run) {
   const auto rate_at = [&](double q) {
     return rates.empty() ? 0.0 : rates[static_cast<std::size_t>(q * static_cast<double>(rates.size() - 1))];
   };
-  const std::uint64_t errors = s.connect_failures + s.disconnects + s.protocol_errors + s.error_msgs;
+  const std::uint64_t errors = s.connect_failures + s.disconnects + s.protocol_errors + s.error_msgs + s.resumes_failed;
   const double operations = static_cast<double>(s.msgs_out + s.connect_attempts);
   json planned = json::object();
   for (const auto& [sc, n] : run.planned) planned[scenario_name(sc)] = n;
@@ -143,6 +150,13 @@ json build_report(const RunData& run) {
       {"party", {{"games_completed", s.games_completed}, {"rounds", s.rounds},
                  {"phase_result", histogram_json(s.phase_result_us, false)}}},
       {"idle", {{"pings", s.pings}}},
+      {"churn",
+       {{"drops", s.drops}, {"resumes", s.resumes}, {"resumes_failed", s.resumes_failed},
+        {"snapshot_fallbacks", s.snapshot_fallbacks}, {"replayed_messages", s.replayed},
+        {"snapshot_skipped_messages", s.snapshot_skipped},
+        {"server_resumes", delta(run, "mtown_sessions_resumed_total")},
+        {"resume", histogram_json(s.resume_us, false)}}},
+      {"sequence", {{"missed", s.seq_missed}, {"duplicated", s.seq_duplicated}}},
       {"totals",
        {{"messages_out", s.msgs_out}, {"messages_in", s.msgs_in}, {"bytes_out", s.bytes_out}, {"bytes_in", s.bytes_in},
         {"wire_bytes_out", s.wire_bytes_out}, {"wire_bytes_in", s.wire_bytes_in},
@@ -185,6 +199,16 @@ std::map<std::string, double> threshold_figures(const json& r) {
     if (r["party"]["phase_result"].value("count", 0) > 0)
       f["phase_result_p95"] = r["party"]["phase_result"].value("p95_ms", 0.0);
   }
+  f["missed"] = r["sequence"].value("missed", 0.0);
+  f["duplicated"] = r["sequence"].value("duplicated", 0.0);
+  if (planned.contains("churn")) {
+    const auto& c = r["churn"];
+    f["resumes"] = c.value("resumes", 0.0);
+    f["resumes_failed"] = c.value("resumes_failed", 0.0);
+    f["snapshot_fallbacks"] = c.value("snapshot_fallbacks", 0.0);
+    if (c["resume"].value("count", 0) > 0)
+      for (const char* p : {"p50", "p95", "p99"}) f[std::string("resume_") + p] = c["resume"].value(std::string(p) + "_ms", 0.0);
+  }
   if (planned.contains("idle") && r["server"].contains("memory_per_conn_bytes"))
     f["memory_per_conn"] = r["server"]["memory_per_conn_bytes"].get<double>();
   return f;
@@ -222,6 +246,19 @@ std::string summary_text(const json& r) {
                   p.value("games_completed", 0ULL), p.value("rounds", 0ULL), p["phase_result"].value("p95_ms", 0.0));
     out += line;
   }
+  if (planned.contains("churn")) {
+    const auto& c = r["churn"];
+    std::snprintf(line, sizeof line,
+                  "  churn: %llu drops, %llu resumed (%llu from a snapshot), %llu failed; resume p50 %.2f ms, p95 %.2f ms, "
+                  "p99 %.2f ms\n",
+                  c.value("drops", 0ULL), c.value("resumes", 0ULL), c.value("snapshot_fallbacks", 0ULL),
+                  c.value("resumes_failed", 0ULL), c["resume"].value("p50_ms", 0.0), c["resume"].value("p95_ms", 0.0),
+                  c["resume"].value("p99_ms", 0.0));
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "  seq: %llu missed, %llu duplicated\n", r["sequence"].value("missed", 0ULL),
+                r["sequence"].value("duplicated", 0ULL));
+  out += line;
   if (r["server"].contains("memory_per_conn_bytes")) {
     std::snprintf(line, sizeof line, "  server memory per connection: %.0f bytes\n",
                   r["server"]["memory_per_conn_bytes"].get<double>());

@@ -62,6 +62,9 @@ std::vector<std::string> spawn_args(const Options& o) {
                                 "--set", "limits.max_connections=" + std::to_string(o.bots + 100),
                                 "--set", "limits.max_connections_per_ip=" + std::to_string(o.bots + 100)};
   if (o.spawn_threads > 0) args.insert(args.end(), {"--threads", std::to_string(o.spawn_threads)});
+  // Churn resumes far more often than a player would (5 a minute by default).
+  for (const auto& e : o.mix)
+    if (e.scenario == Scenario::churn) args.insert(args.end(), {"--set", "limits.reconnects_per_min=100000"});
   for (const auto& s : o.spawn_sets) args.insert(args.end(), {"--set", s});
   return args;
 }
@@ -107,7 +110,9 @@ struct Fleet {
 
 // After the bots stopped sending and left their rooms: waits (at most 10 s) until the
 // server has read everything the bots sent and the bots have read everything the server
-// queued, so the /metrics comparison is not skewed by messages in flight.
+// queued, so the /metrics comparison is not skewed by messages in flight. With churn the
+// server may have queued a replayed message twice (to the dropped connection too) and a
+// message a snapshot resume skipped once: those count as read.
 void settle(Fleet& fleet, const Options& o, const RunData& run) {
   if (run.server_before.empty()) return std::this_thread::sleep_for(milliseconds(300));
   const auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -120,7 +125,10 @@ void settle(Fleet& fleet, const Options& o, const RunData& run) {
     std::uint64_t sent = 0, received = 0;
     for (auto& w : fleet.workers) {
       auto c = std::make_shared<std::pair<std::uint64_t, std::uint64_t>>();
-      w->call([c](Worker& wk) { *c = {wk.stats.msgs_out, wk.stats.msgs_in}; }, milliseconds(10000));
+      w->call([c](Worker& wk) {
+        const auto& s = wk.stats;
+        *c = {s.msgs_out, s.msgs_in + s.replayed + s.snapshot_skipped};
+      }, milliseconds(10000));
       sent += c->first, received += c->second;
     }
     const auto m = fetch_metrics(o.host, o.port, nullptr);

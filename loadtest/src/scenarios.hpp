@@ -1,5 +1,5 @@
-// The scenarios' bots. A new scenario (churn: disconnect and resume) is one more Bot
-// subclass here, a case in make_bot() and a name in Scenario (options.hpp).
+// The scenarios' bots. A new scenario is one more Bot subclass here, a case in make_bot()
+// (worker.cpp) and a name in Scenario (options.hpp).
 #pragma once
 #include <deque>
 #include <functional>
@@ -65,6 +65,24 @@ class IdleBot final : public Bot {
   Clock::time_point next_due_{};
   std::uint64_t next_rid_ = 1;
   std::deque<std::pair<std::uint64_t, Clock::time_point>> pending_;  // rid, due
+};
+
+// Churn bots fill an arena room like arena bots (and keep it running), send no inputs, and
+// every ~1/--churn-rate seconds in the window drop their connection and resume it
+// (Bot::drop_and_resume); Bot measures the resumes and checks every seq.
+class ChurnBot final : public Bot {
+ public:
+  ChurnBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  void finish(Stats& s) override { finish_resume(s); }
+
+ private:
+  void on_open() override;
+  void on_message(const json& m, Clock::time_point now) override;
+  bool on_fast(std::string_view msg, Clock::time_point now) override;
+  void arm();
+
+  net::steady_timer timer_;
+  bool started_ = false, restarted_once_ = false;
 };
 
 }  // namespace mtown::loadtest

@@ -17,6 +17,10 @@ void Stats::merge(const Stats& o) {
   ping_rtt_us.merge(o.ping_rtt_us);
   jitter_us.merge(o.jitter_us);
   phase_result_us.merge(o.phase_result_us);
+  drops += o.drops, resumes += o.resumes, resumes_failed += o.resumes_failed;
+  snapshot_fallbacks += o.snapshot_fallbacks, replayed += o.replayed, snapshot_skipped += o.snapshot_skipped;
+  seq_missed += o.seq_missed, seq_duplicated += o.seq_duplicated;
+  resume_us.merge(o.resume_us);
   state_rate.insert(state_rate.end(), o.state_rate.begin(), o.state_rate.end());
 }
 

@@ -13,6 +13,11 @@
 
 namespace mtown::loadtest {
 
+// A latency or jitter sample as the histograms record it.
+inline std::uint64_t micros(Clock::duration d) {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
 // Set once by the runner's thread after the ramp; read by every worker.
 struct Window {
   std::atomic<Clock::rep> start{Clock::time_point::max().time_since_epoch().count()};
@@ -49,6 +54,11 @@ struct Stats {
   Histogram ping_rtt_us;       // idle only
   Histogram jitter_us;         // |state spacing - tick period|
   Histogram phase_result_us;   // party: last vote -> phase result
+  // Resumes (churn), by the time of the drop; missed/duplicated count every bot's seqs.
+  std::uint64_t drops = 0, resumes = 0, resumes_failed = 0, snapshot_fallbacks = 0, replayed = 0;
+  std::uint64_t snapshot_skipped = 0;  // seqs a snapshot resume jumped over
+  std::uint64_t seq_missed = 0, seq_duplicated = 0;  // whole run
+  Histogram resume_us;         // drop -> `resumed`
   std::vector<double> state_rate;  // per arena bot, state messages/s in the window
 
   void merge(const Stats& o);

@@ -25,6 +25,14 @@ const std::vector<MetricInfo>& threshold_metrics() {
       {"connected", Unit::count, "", "bots connected at the end of the ramp"},
       {"memory_per_conn", Unit::bytes, "idle", "server resident memory per idle connection (from /metrics)"},
       {"msg_rate", Unit::per_s, "", "messages received per second, all bots"},
+      {"resume_p50", Unit::ms, "churn", "connection dropped -> `resumed` received, 50th percentile"},
+      {"resume_p95", Unit::ms, "churn", "the same, 95th percentile"},
+      {"resume_p99", Unit::ms, "churn", "the same, 99th percentile"},
+      {"resumes", Unit::count, "churn", "sessions resumed after a drop"},
+      {"resumes_failed", Unit::count, "churn", "resumes refused, failed to connect, or still pending at the end"},
+      {"snapshot_fallbacks", Unit::count, "churn", "resumes answered with a snapshot instead of a replay"},
+      {"missed", Unit::count, "", "server messages never received (gaps in seq), all bots"},
+      {"duplicated", Unit::count, "", "server messages received twice (a seq not above the last), all bots"},
   };
   return metrics;
 }

@@ -6,12 +6,11 @@
 namespace mtown::loadtest {
 namespace {
 
-std::optional<std::uint64_t> digits(std::string_view s, std::size_t at, std::size_t* end = nullptr) {
+std::optional<std::uint64_t> digits(std::string_view s, std::size_t at) {
   std::uint64_t v = 0;
   std::size_t i = at;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + static_cast<std::uint64_t>(s[i++] - '0');
   if (i == at) return std::nullopt;
-  if (end) *end = i;
   return v;
 }
 
@@ -122,7 +121,6 @@ std::optional<StateScan> scan_json_state(std::string_view msg, std::size_t seat)
   static constexpr std::string_view kTick = ",\"tick\":";
   if (!msg.ends_with(kTail)) return std::nullopt;
   StateScan s;
-  std::size_t end = 0;
   const auto seq = json_leading_seq(msg);
   if (!seq) return std::nullopt;
   s.seq = *seq;
@@ -139,7 +137,7 @@ std::optional<StateScan> scan_json_state(std::string_view msg, std::size_t seat)
     if (p == std::string_view::npos || msg[p] == ']') return s;
     ++p;
   }
-  if (const auto ack = digits(msg, p, &end)) s.ack = *ack;
+  if (const auto ack = digits(msg, p)) s.ack = *ack;
   return s;
 }
 

@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "scenarios.hpp"
+
 namespace mtown::loadtest {
 
 Worker::Worker(const Options& o, Window& w, tcp::endpoint ep) : opts(o), window(w), endpoint(std::move(ep)) {
@@ -67,6 +69,16 @@ bool Worker::call(const std::function<void(Worker&)>& f, std::chrono::millisecon
     done->set_value();
   });
   return future.wait_for(timeout) == std::future_status::ready;
+}
+
+std::shared_ptr<Bot> make_bot(Worker& w, const PlannedBot& p) {
+  switch (p.scenario) {
+    case Scenario::arena: return std::make_shared<ArenaBot>(w, p.index, p.group, p.slot);
+    case Scenario::party: return std::make_shared<PartyBot>(w, p.index, p.group, p.slot);
+    case Scenario::idle: return std::make_shared<IdleBot>(w, p.index, p.group, p.slot);
+    case Scenario::churn: return std::make_shared<ChurnBot>(w, p.index, p.group, p.slot);
+  }
+  return nullptr;
 }
 
 }  // namespace mtown::loadtest

@@ -137,6 +137,59 @@ TEST_CASE("loadtest: party games, idle heartbeats and MessagePack in one mix") {
   check_cross_check(report);
 }
 
+// Churn bots beside arena bots: 8 in two arena rooms of 4, each dropping its connection
+// (a reset, no close frame) about twice a second and resuming it.
+std::vector<std::string> churn_run(const std::string& report) {
+  return {"--spawn", "--mix", "arena=50,churn=50", "--bots", "16", "--room-size", "4", "--duration", "4",
+          "--threads", "1", "--spawn-threads", "1", "--input-hz", "10", "--churn-rate", "2",
+          "--report", report, "-q"};
+}
+
+TEST_CASE("loadtest churn: dropped connections resume with no message missed or repeated") {
+  TempDir dir;
+  auto args = churn_run(dir.path + "/r.json");
+  args.insert(args.end(), {"--threshold", "resume_p95<5s", "--threshold", "missed<=0", "--threshold", "duplicated<=0",
+                           "--threshold", "resumes_failed<=0"});
+  const auto r = loadtest(args);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("churn:") && Catch::Contains("PASS resume_p95<5s"));
+  const auto report = read_json(dir.path + "/r.json");
+  const auto& c = report["churn"];
+  INFO(report.dump(2));
+  CHECK(c["resumes"].get<int>() >= 8);  // 8 bots at 2/s over 4 s: ~64 planned
+  CHECK(c["drops"] == c["resumes"]);
+  CHECK(c["resumes_failed"] == 0);
+  CHECK(c["resume"]["count"] == c["resumes"]);
+  CHECK(c["server_resumes"].get<double>() == c["resumes"].get<double>());  // the server saw each one
+  CHECK(report["sequence"]["missed"] == 0);
+  CHECK(report["sequence"]["duplicated"] == 0);
+  CHECK(report["errors"]["protocol_errors"] == 0);
+  CHECK(report["arena"]["unacked"] == 0);  // the arena rooms beside the churn did not suffer
+}
+
+TEST_CASE("loadtest churn: a resume from a snapshot skips no message it should not; an unmeetable limit exits 4") {
+  TempDir dir;
+  auto args = churn_run(dir.path + "/r.json");
+  // No replay buffer: every resume with a gap gets `resumed` {snapshot: true} and a fresh
+  // snapshot; its seq jump is by design, not a missed message.
+  args.insert(args.end(), {"--spawn-set", "session.resume_buffer_messages=0", "--threshold", "resume_p95<1us",
+                           "--threshold", "missed<=0"});
+  const auto r = loadtest(args);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 4);
+  const auto report = read_json(dir.path + "/r.json");
+  INFO(report.dump(2));
+  CHECK(report["churn"]["snapshot_fallbacks"].get<int>() > 0);
+  CHECK(report["churn"]["resumes_failed"] == 0);
+  CHECK(report["sequence"]["missed"] == 0);
+  CHECK(report["sequence"]["duplicated"] == 0);
+  REQUIRE(report["thresholds"].size() == 2);
+  CHECK_FALSE(report["thresholds"][0]["passed"].get<bool>());
+  CHECK_THAT(report["thresholds"][0]["detail"].get<std::string>(), Catch::Contains("over by"));
+  CHECK(report["thresholds"][1]["passed"].get<bool>());
+}
+
 TEST_CASE("loadtest: usage errors exit 2 and name the problem; no server exits 3") {
   const auto bad_threshold = loadtest({"--spawn", "--threshold", "p96<5ms"});
   CHECK(bad_threshold.exit_code == 2);

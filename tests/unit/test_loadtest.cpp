@@ -88,6 +88,8 @@ TEST_CASE("thresholds: parse, units and verdicts that say by how much") {
   CHECK_FALSE(missing.passed);
   CHECK_THAT(missing.detail, Catch::Contains("not measured"));
   CHECK(evaluate(parse_threshold("p95<=50ms"), {{"p95", 50.0}}).passed);
+  CHECK(evaluate(parse_threshold("missed<=0"), {{"missed", 0.0}}).passed);
+  CHECK_FALSE(evaluate(parse_threshold("missed<=0"), {{"missed", 3.0}}).passed);
   CHECK_FALSE(evaluate(p95, {{"p95", 50.0}}).passed);
 }
 
@@ -176,7 +178,10 @@ TEST_CASE("loadtest flags: url, mix, ramp, source addresses") {
   CHECK(mix[1].percent == 30);
   CHECK_THROWS_WITH(parse_mix("arena=70,party=20"), Catch::Contains("add up to 100"));
   CHECK_THROWS_WITH(parse_mix("arena=50,zzz=50"), Catch::Contains("unknown scenario"));
-  CHECK_THROWS_WITH(parse_mix("churn=100"), Catch::Contains("resume"));
+  const auto churn = parse_mix("arena=60,churn=40");
+  REQUIRE(churn.size() == 2);
+  CHECK(churn[1].scenario == Scenario::churn);
+  CHECK(churn[1].percent == 40);
   CHECK(parse_ramp("200/s", 1000) == Approx(200));
   CHECK(parse_ramp("10s", 1000) == Approx(100));
   CHECK_THROWS(parse_ramp("fast", 10));
@@ -186,4 +191,12 @@ TEST_CASE("loadtest flags: url, mix, ramp, source addresses") {
   o.mix = {{Scenario::arena, 100}};
   o.thresholds = {parse_threshold("games_completed>1")};
   CHECK_THROWS_WITH(validate(o), Catch::Contains("party scenario"));
+  o.thresholds = {parse_threshold("resume_p95<5s")};
+  CHECK(o.thresholds[0].limit == Approx(5000));  // ms
+  CHECK_THROWS_WITH(validate(o), Catch::Contains("churn scenario"));
+  o.mix = {{Scenario::arena, 60}, {Scenario::churn, 40}};
+  o.thresholds = {parse_threshold("resume_p95<5s"), parse_threshold("missed<=0"), parse_threshold("duplicated<1")};
+  CHECK_NOTHROW(validate(o));
+  o.churn_rate = 0;
+  CHECK_THROWS_WITH(validate(o), Catch::Contains("--churn-rate"));
 }

@@ -13,9 +13,9 @@ namespace mtown::loadtest {
 
 enum class Encoding { json, msgpack };
 
-// A scenario's name and its share of the bots. New scenarios (churn) add a name here and
-// a Bot subclass in scenarios.cpp; the runner, reports and thresholds need no change.
-enum class Scenario { arena, party, idle };
+// A scenario's name and its share of the bots. A new scenario adds a name here and a Bot
+// subclass (loadtest/src/scenarios.hpp); its figures go in stats.hpp and report.cpp.
+enum class Scenario { arena, party, idle, churn };
 const char* scenario_name(Scenario s);
 
 struct MixEntry {
@@ -48,6 +48,9 @@ struct Options {
   double input_hz = 20;
   double heartbeat_s = 5;     // idle bots: one ping per period
   double think_ms = 150;      // party bots: mean delay before an answer or vote
+  // churn bots: connection drops per second, per bot. The default (one per 20 s) stays
+  // under a server's default limits.reconnects_per_min (5).
+  double churn_rate = 0.05;
 
   std::vector<Threshold> thresholds;
   std::string report_path;    // JSON
