@@ -243,7 +243,7 @@ json read_players(RedisClient& c, const InspectOptions& o) {
   const std::string room = o.room.empty() ? "" : room_code_or_throw(o.room);
   json players = json::array();
   std::size_t connected = 0;
-  scan_hashes(c, "player:*", keys::KeyKind::player, o, bad, [&](const HashRead& h) {
+  scan_hashes(c, keys::player("*"), keys::KeyKind::player, o, bad, [&](const HashRead& h) {
     Reader r{h.fields, {}};
     json p{{"id", r.str("id")}, {"name", r.str("name")}, {"room", r.str("room")}, {"node", r.str("node")},
            {"connected", r.str("connected") == "1"}, {"joined_at_ms", r.num("joined_at_ms")},
@@ -264,7 +264,7 @@ json read_players(RedisClient& c, const InspectOptions& o) {
 json read_nodes(RedisClient& c, const InspectOptions& o) {
   std::vector<BadKey> bad;
   json nodes = json::array();
-  scan_hashes(c, "node:*", keys::KeyKind::node, o, bad, [&](const HashRead& h) {
+  scan_hashes(c, keys::node("*"), keys::KeyKind::node, o, bad, [&](const HashRead& h) {
     Reader r{h.fields, {}};
     json n{{"id", r.str("id")}, {"address", r.str("address")}, {"version", r.str("version")}, {"pid", r.num("pid")},
            {"rooms", r.num("rooms")}, {"players", r.num("players")}, {"connections", r.num("connections")},

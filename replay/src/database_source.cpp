@@ -25,7 +25,6 @@ class DatabaseSource final : public RecordingSource {
     if (!rec) throw SourceError(SourceErrorKind::not_found, "no game " + game_id_ + " in the database");
     return std::move(*rec);
   }
-  std::string describe() const override { return "game " + game_id_ + " in the database"; }
 
  private:
   std::string url_, game_id_;

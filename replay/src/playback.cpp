@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "mtown/core/config.hpp"
 #include "mtown/core/log.hpp"
 
 namespace mtown::replay {
@@ -52,7 +53,8 @@ core::SharedMessage Playback::room_state() const {
   json room{{"code", setup_.code}, {"game", setup_.game}, {"max_players", std::max<std::size_t>(2, seats.size())},
             {"public", false}, {"status", game_over_ ? "completed" : "active"},
             {"host", seats.empty() ? json("") : json(seats[host].player_id)}, {"players", std::move(players)},
-            {"created_at_ms", started}, {"expires_at_ms", started + 14'400'000}};
+            {"created_at_ms", started},
+            {"expires_at_ms", started + std::int64_t{core::ServeConfig{}.room_ttl_s} * 1000}};  // the default rooms.ttl_s
   return core::encode_message(core::ServerType::room_state, {{"room", std::move(room)}});
 }
 

@@ -87,7 +87,7 @@ void wait_for_sessions(net::io_context& ioc, std::shared_ptr<Acceptor> acceptor,
 bool serve_recording(const core::Recording& recording, const ServeOptions& options) {
   net::io_context ioc(1);
   auto playback = std::make_shared<Playback>(ioc, recording, options.speed);
-  auto acceptor = std::make_shared<Acceptor>(ioc, playback, WatchLimits{65536, options.write_queue_max_bytes});
+  auto acceptor = std::make_shared<Acceptor>(ioc, playback, WatchLimits{});
   try {
     boost::system::error_code ec;
     auto address = net::ip::make_address(options.host, ec);

@@ -9,23 +9,13 @@ namespace {
 
 using nlohmann::json;
 
-std::int64_t game_ms(const core::RecordingHeader& h, core::Tick tick) {
-  return h.tick_hz > 0 ? static_cast<std::int64_t>(tick * 1000 / h.tick_hz) : static_cast<std::int64_t>(tick);
-}
-
 json state_at(const Replayer& r, core::Tick asked) {
   return {{"tick", asked}, {"replayed_tick", r.tick()}, {"hash", core::hash_hex(r.state_hash())},
           {"state", r.game().snapshot()}};
 }
 
 std::string scores_line(const json& result) {
-  std::string out;
-  if (!result.is_object() || !result.contains("standings")) return out;
-  for (const auto& s : result["standings"]) {
-    if (!out.empty()) out += ", ";
-    out += s.value("name", "?") + " " + std::to_string(s.value("score", std::int64_t{0}));
-  }
-  return out;
+  return result.is_object() && result.contains("standings") ? scores_text(result["standings"]) : std::string();
 }
 
 std::string fmt(const char* format, auto... args) {

@@ -26,7 +26,6 @@ class FileSource final : public RecordingSource {
       throw core::RecordingError(e.kind(), path_ + ": " + e.what());
     }
   }
-  std::string describe() const override { return "file " + path_; }
 
  private:
   std::string path_;

@@ -7,15 +7,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string scores_text(const json& players, const char* score_key) {
-  std::string out;
-  for (const auto& p : players) {
-    if (!out.empty()) out += ", ";
-    out += p.value("name", "?") + " " + std::to_string(p.value(score_key, std::int64_t{0}));
-  }
-  return out;
-}
-
 }  // namespace
 
 Timeline::Timeline(const core::RecordingHeader& header) : header_(header) {
@@ -34,8 +25,7 @@ std::string Timeline::seat_name(const json& seat) const {
 }
 
 void Timeline::add(core::Tick tick, std::string kind, std::string text, json data) {
-  const auto ms = header_.tick_hz > 0 ? static_cast<std::int64_t>(tick * 1000 / header_.tick_hz) : static_cast<std::int64_t>(tick);
-  entries_.push_back({tick, ms, std::move(kind), std::move(text), std::move(data)});
+  entries_.push_back({tick, game_ms(header_, tick), std::move(kind), std::move(text), std::move(data)});
 }
 
 void Timeline::on_step(const ReplayStep& step, const core::Game& game) {
@@ -53,9 +43,9 @@ void Timeline::on_step(const ReplayStep& step, const core::Game& game) {
     } else if (name == "phase") {
       add(step.tick, "phase", "round " + std::to_string(e.value("round", 0)) + ": " + e.value("phase", "?"), e);
     } else if (name == "round_scores") {
-      add(step.tick, "scores", "round " + std::to_string(e.value("round", 0)) + ": " + scores_text(game.snapshot()["players"], "score"), e);
+      add(step.tick, "scores", "round " + std::to_string(e.value("round", 0)) + ": " + scores_text(game.snapshot()["players"]), e);
     } else if (name == "match_over" || name == "game_over") {
-      add(step.tick, "result", "winner " + e.value("winner", json()).dump() + "; " + scores_text(e["standings"], "score"), e);
+      add(step.tick, "result", "winner " + e.value("winner", json()).dump() + "; " + scores_text(e["standings"]), e);
     }
   }
 }
@@ -63,6 +53,19 @@ void Timeline::on_step(const ReplayStep& step, const core::Game& game) {
 void Timeline::on_end(const core::RecordedEnd& end) {
   add(end.tick, "end", end.status == "completed" ? "game completed" : "game aborted (the room closed)",
       {{"status", end.status}});
+}
+
+std::int64_t game_ms(const core::RecordingHeader& h, core::Tick tick) {
+  return h.tick_hz > 0 ? static_cast<std::int64_t>(tick * 1000 / h.tick_hz) : static_cast<std::int64_t>(tick);
+}
+
+std::string scores_text(const json& players) {
+  std::string out;
+  for (const auto& p : players) {
+    if (!out.empty()) out += ", ";
+    out += p.value("name", "?") + " " + std::to_string(p.value("score", std::int64_t{0}));
+  }
+  return out;
 }
 
 std::string format_game_time(std::int64_t ms) {

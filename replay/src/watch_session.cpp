@@ -5,6 +5,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include "mtown/core/config.hpp"
 #include "mtown/core/ids.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/server/http_session.hpp"
@@ -74,7 +75,7 @@ void WatchSession::on_accept(beast::error_code ec) {
        {"resume_token", core::random_token("r_")},
        {"server", "mtown " MTOWN_VERSION " (replay)"},
        {"protocol", queue_->encoding() == server::Encoding::msgpack ? "mtown.v1.msgpack" : "mtown.v1.json"},
-       {"limits", {{"max_frame_bytes", limits_.max_frame_bytes}, {"chat_max_chars", 200}, {"name_max_chars", 32}}}}));
+       {"limits", {{"max_frame_bytes", limits_.max_frame_bytes}, {"chat_max_chars", core::ServeConfig{}.chat_max_chars}, {"name_max_chars", 32}}}}));
   playback_->join(shared_from_this());
   do_read();
 }

@@ -25,7 +25,7 @@ namespace websocket = beast::websocket;
 
 struct WatchLimits {
   std::size_t max_frame_bytes = 65536;
-  std::size_t write_queue_max_bytes = 4 << 20;
+  std::size_t write_queue_max_bytes = 4 << 20;  // docs/replay.md
 };
 
 class WatchSession : public Watcher, public std::enable_shared_from_this<WatchSession> {

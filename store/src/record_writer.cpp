@@ -192,7 +192,7 @@ void RecordWriter::convert(std::vector<Item>& items, Batch& batch) {
   for (auto& item : items) {
     if (auto* b = std::get_if<Begin>(&item)) {
       games_[b->header.game_id] = GameState{b->header, b->meta, 1};
-      batch.begins.push_back({std::move(b->header), std::move(b->meta)});
+      batch.begins.push_back(std::move(*b));
       continue;
     }
     auto& e = std::get<Entry>(item);

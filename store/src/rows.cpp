@@ -23,7 +23,15 @@ const json& member(const EventRow& row, const char* name) {
   return row.payload.at(name);
 }
 
-// Reuses core's typed checks: the payload plus "t" and "tick" is the record's file form.
+// Hash and end rows reuse core's encoding and typed checks: the payload plus "t" and
+// "tick" (the row's event_type and tick) is the record's file form.
+json to_payload(const core::RecordingEntry& entry) {
+  json j = core::entry_to_json(entry);
+  j.erase("t");
+  j.erase("tick");
+  return j;
+}
+
 core::RecordingEntry from_payload(const EventRow& row, const char* t) {
   json j = row.payload;
   j["t"] = t;
@@ -50,15 +58,13 @@ std::vector<EventRow> entry_to_rows(const std::string& game_id, const core::Reco
       rows.push_back(std::move(row));
     }
   } else if (const auto* h = std::get_if<core::RecordedHash>(&entry)) {
-    rows.push_back(make_row(game_id, h->tick, next_seq, "system", "hash",
-                            {{"hash", core::hash_hex(h->hash)}, {"state", h->state}, {"tick_hashes", h->tick_hashes}}));
+    rows.push_back(make_row(game_id, h->tick, next_seq, "system", "hash", to_payload(entry)));
   } else if (const auto* ev = std::get_if<core::RecordedEvent>(&entry)) {
     const auto name = ev->event.is_object() ? ev->event.value("event", std::string("event")) : std::string("event");
     rows.push_back(make_row(game_id, ev->tick, next_seq, "state", name, ev->event));
   } else {
     const auto& end = std::get<core::RecordedEnd>(entry);
-    rows.push_back(make_row(game_id, end.tick, next_seq, "system", "end",
-                            {{"hash", core::hash_hex(end.hash)}, {"status", end.status}, {"result", end.result}}));
+    rows.push_back(make_row(game_id, end.tick, next_seq, "system", "end", to_payload(entry)));
   }
   return rows;
 }

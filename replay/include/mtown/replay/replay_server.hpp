@@ -13,7 +13,6 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (the "listening" log line names it)
   double speed = 1.0;         // > 0
-  std::size_t write_queue_max_bytes = 4 << 20;
 };
 
 // Returns true after a clean shutdown, false when it cannot listen (logged).

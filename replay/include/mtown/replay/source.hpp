@@ -29,7 +29,6 @@ class RecordingSource {
  public:
   virtual ~RecordingSource() = default;
   virtual core::Recording load() = 0;
-  virtual std::string describe() const = 0;  // for messages: "file x.mtrec", "game g_1 in sqlite:..."
 };
 
 std::unique_ptr<RecordingSource> file_source(std::string path);

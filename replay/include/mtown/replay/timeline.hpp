@@ -38,5 +38,7 @@ class Timeline {
 
 nlohmann::json timeline_json(const std::vector<TimelineEntry>& entries, std::int64_t started_at_ms);
 std::string format_game_time(std::int64_t ms);  // "+1:02.345"
+std::int64_t game_ms(const core::RecordingHeader& header, core::Tick tick);  // game time at `tick`
+std::string scores_text(const nlohmann::json& players);  // "Ann 12, Bob 7" from [{name, score}]
 
 }  // namespace mtown::replay

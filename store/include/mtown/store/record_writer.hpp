@@ -68,10 +68,7 @@ class RecordWriter : public std::enable_shared_from_this<RecordWriter> {
   };
   Health health() const;
 
-  struct Begin {
-    core::RecordingHeader header;
-    GameMeta meta;
-  };
+  using Begin = GameBegin;
   struct Entry {
     std::string game_id;
     core::RecordingEntry entry;
