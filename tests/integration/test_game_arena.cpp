@@ -15,10 +15,10 @@ namespace {
 
 // ThreadSanitizer slows the server several times over; under it this suite checks
 // correctness (and races) at a lower floor for throughput.
-#if defined(__SANITIZE_THREAD__)
+#if defined(MTOWN_SANITIZE_THREAD)
 constexpr double kMinStatesPerSecond = 20;
 constexpr std::size_t kMinComparedTicks = 7 * 5;
-#elif defined(__SANITIZE_ADDRESS__)
+#elif defined(MTOWN_SANITIZE_ADDRESS)
 // AddressSanitizer: 43 states/s was measured at the end of the session that added the
 // resumable session log and the per-message rate gate (50 before); a regression to find
 // in a Release profile (docs/performance.md), not hidden here: this floor still fails a
