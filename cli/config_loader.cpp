@@ -1,5 +1,6 @@
 #include "config_loader.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -16,6 +17,17 @@ core::Config load_config(const std::string& config_path, const std::vector<std::
   if (path.empty() && std::getenv("MTOWN_CONFIG")) path = std::getenv("MTOWN_CONFIG");
   if (path.empty() && std::filesystem::exists("mtown.yaml")) path = "mtown.yaml";
   return core::Config::load(path, [](const char* n) { return std::getenv(n); }, overrides);
+}
+
+Command config_checked(const char* subcommand, Command run) {
+  return [subcommand, run = std::move(run)] {
+    try {
+      return run();
+    } catch (const core::ConfigError& e) {
+      std::fprintf(stderr, "mtown %s: config error: %s\n", subcommand, e.what());
+      return kExitUsage;
+    }
+  };
 }
 
 }  // namespace mtown::cli

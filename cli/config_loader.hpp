@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "mtown/core/config.hpp"
 
 namespace mtown::cli {
@@ -12,5 +13,9 @@ namespace mtown::cli {
 // Throws core::ConfigError naming the key.
 core::Config load_config(const std::string& config_path, const std::vector<std::string>& sets,
                          core::ConfigOverrides overrides = {});
+
+// `run`, with a core::ConfigError it throws reported as "mtown SUBCOMMAND: config error: ..."
+// and exit code kExitUsage.
+Command config_checked(const char* subcommand, Command run);
 
 }  // namespace mtown::cli

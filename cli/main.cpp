@@ -14,19 +14,24 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough(false);
 
+  struct Subcommand {
+    const char* name;
+    const char* description;
+    Command (*add)(CLI::App&);
+  };
+  static constexpr Subcommand kSubcommands[] = {
+      {"serve", "run the game server (HTTP + WebSocket)", add_serve},
+      {"migrate", "apply, revert and check database schema migrations", add_migrate},
+      {"replay", "re-run a recorded game, check every hash, show where it diverged", add_replay},
+      {"inspect", "read-only view of the live rooms, players and nodes in Redis", add_inspect},
+      {"loadtest", "bot clients against a server: latency, rates, thresholds for CI", add_loadtest},
+      {"token", "mint a player token (JWT) for ops and tests", add_token},
+  };
   std::map<CLI::App*, Command> commands;
-  auto* serve = app.add_subcommand("serve", "run the game server (HTTP + WebSocket)");
-  commands[serve] = add_serve(*serve);
-  auto* migrate = app.add_subcommand("migrate", "apply, revert and check database schema migrations");
-  commands[migrate] = add_migrate(*migrate);
-  auto* replay = app.add_subcommand("replay", "re-run a recorded game, check every hash, show where it diverged");
-  commands[replay] = add_replay(*replay);
-  auto* inspect = app.add_subcommand("inspect", "read-only view of the live rooms, players and nodes in Redis");
-  commands[inspect] = add_inspect(*inspect);
-  auto* loadtest = app.add_subcommand("loadtest", "bot clients against a server: latency, rates, thresholds for CI");
-  commands[loadtest] = add_loadtest(*loadtest);
-  auto* token = app.add_subcommand("token", "mint a player token (JWT) for ops and tests");
-  commands[token] = add_token(*token);
+  for (const auto& s : kSubcommands) {
+    auto* sub = app.add_subcommand(s.name, s.description);
+    commands[sub] = s.add(*sub);
+  }
 
   try {
     app.parse(argc, argv);

@@ -109,14 +109,7 @@ Command add_serve(CLI::App& app) {
   app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value (also: no auth.jwt_secret\n"
              "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
-  return [flags] {
-    try {
-      return run(*flags);
-    } catch (const core::ConfigError& e) {
-      std::fprintf(stderr, "mtown serve: config error: %s\n", e.what());
-      return kExitUsage;
-    }
-  };
+  return config_checked("serve", [flags] { return run(*flags); });
 }
 
 }  // namespace mtown::cli

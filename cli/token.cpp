@@ -69,14 +69,7 @@ Command add_token(CLI::App& app) {
   app.add_flag("--dev", flags->dev, "sign with the development secret when none is set (as serve --dev)");
   app.footer("Prints the token on stdout. The secret comes from auth.jwt_secret (MTOWN_AUTH_JWT_SECRET).\n"
              "Exit codes: 0 printed, 1 failure, 2 bad flag, bad config or no secret (without --dev).");
-  return [flags] {
-    try {
-      return run(*flags);
-    } catch (const core::ConfigError& e) {
-      std::fprintf(stderr, "mtown token: config error: %s\n", e.what());
-      return kExitUsage;
-    }
-  };
+  return config_checked("token", [flags] { return run(*flags); });
 }
 
 }  // namespace mtown::cli

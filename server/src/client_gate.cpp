@@ -20,17 +20,7 @@ using namespace std::chrono_literals;
 std::optional<std::string_view> upgrade_token(const HttpRequest& req) {
   const std::string_view auth = req[http::field::authorization];
   if (auth.size() > 7 && (auth.starts_with("Bearer ") || auth.starts_with("bearer "))) return auth.substr(7);
-  const std::string_view target = req.target();
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const auto pair = rest.substr(0, amp);
-    if (pair.starts_with("token=")) return pair.substr(6);
-    rest = amp == std::string_view::npos ? "" : rest.substr(amp + 1);
-  }
-  return std::nullopt;
+  return query_param(req.target(), "token");
 }
 
 bool origin_allowed(std::string_view origin, std::string_view allowed) {

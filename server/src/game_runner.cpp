@@ -30,7 +30,7 @@ json public_options(const json& options) {
   return out;
 }
 
-core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid = nullptr) {
+core::SharedMessage refusal_message(const core::InputRefusal& r, const json& rid) {
   return core::encode_error(r.code, r.message, rid, {}, r.input_seq);
 }
 
@@ -249,14 +249,14 @@ void GameRunner::record_step(core::Tick tick, std::vector<core::GameInput>& inpu
 
 void GameRunner::record_end(const char* status) {
   if (!setup_.recorder) return;
+  const auto hash = state_hash();
   if (!tick_hashes_.empty())  // a last checkpoint covers the ticks since the previous one
-    setup_.recorder->record(core::RecordedHash{tick_, state_hash(), game_->snapshot(), std::exchange(tick_hashes_, {})});
+    setup_.recorder->record(core::RecordedHash{tick_, hash, game_->snapshot(), std::exchange(tick_hashes_, {})});
   const bool completed = std::string_view(status) == "completed";
-  setup_.recorder->record(core::RecordedEnd{tick_, state_hash(), status, completed ? game_->result() : json()});
+  setup_.recorder->record(core::RecordedEnd{tick_, hash, status, completed ? game_->result() : json()});
 }
 
 void GameRunner::publish(core::Tick tick, core::StepOutput& out) {
-  for (const auto& r : out.refusals) host_.send_to_seat(r.seat, refusal_message(r));
   for (auto& [seat, event] : out.private_events)
     host_.send_to_seat(seat, core::encode_message(core::ServerType::game_event,
                                                   {{"code", setup_.code}, {"tick", tick}, {"event", std::move(event)}}));

@@ -16,11 +16,7 @@ constexpr std::size_t kGuestNameMaxChars = 32;  // as player names in the protoc
 }  // namespace
 
 HttpResponse guest_token(const HttpRequest& req, ServerContext& ctx, std::string_view client_ip) {
-  if (req.method() != http::verb::post) {
-    auto res = json_error(req, http::status::method_not_allowed, "METHOD_NOT_ALLOWED", "use POST");
-    res.set(http::field::allow, "POST");
-    return res;
-  }
+  if (req.method() != http::verb::post) return method_not_allowed(req, "POST");
   const auto& cfg = ctx.config;
   if (!cfg.guest_enabled)
     return json_error(req, http::status::forbidden, "GUESTS_DISABLED", "guest tokens are off (auth.guest_enabled)");

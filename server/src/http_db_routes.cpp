@@ -72,9 +72,7 @@ bool route_db_http(const HttpRequest& req, ServerContext& ctx, std::function<voi
   head.version(req.version());
   head.keep_alive(req.keep_alive());
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
-    auto res = json_error(head, http::status::method_not_allowed, "METHOD_NOT_ALLOWED", "use GET");
-    res.set(http::field::allow, "GET, HEAD");
-    done(std::move(res));
+    done(method_not_allowed(head, "GET, HEAD"));
     return true;
   }
   if (leaderboard) {

@@ -86,6 +86,12 @@ HttpResponse api_rooms(const HttpRequest& req, ServerContext& ctx, const auto& p
 
 }  // namespace
 
+std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
+  for (const auto& [key, value] : split_target(target).second)
+    if (key == name) return value;
+  return std::nullopt;
+}
+
 HttpResponse respond_json(const HttpRequest& req, http::status status, const json& body) {
   return respond(req, status, body.dump() + "\n", "application/json");
 }
@@ -94,15 +100,18 @@ HttpResponse json_error(const HttpRequest& req, http::status status, std::string
   return respond_json(req, status, {{"code", code}, {"message", message}});
 }
 
+HttpResponse method_not_allowed(const HttpRequest& req, std::string_view allow) {
+  auto res = json_error(req, http::status::method_not_allowed, "METHOD_NOT_ALLOWED",
+                        "use " + std::string(allow.substr(0, allow.find(','))));
+  res.set(http::field::allow, allow);
+  return res;
+}
+
 HttpResponse route_http(const HttpRequest& req, ServerContext& ctx, std::string_view client_ip) {
   ctx.metrics.http_requests.inc();
   const auto [path, params] = split_target(req.target());
   const bool is_get = req.method() == http::verb::get || req.method() == http::verb::head;
-  const auto only_get = [&] {
-    auto res = json_error(req, http::status::method_not_allowed, "METHOD_NOT_ALLOWED", "use GET");
-    res.set(http::field::allow, "GET, HEAD");
-    return res;
-  };
+  const auto only_get = [&] { return method_not_allowed(req, "GET, HEAD"); };
   if (path == "/health/live") {
     if (!is_get) return only_get();
     const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();

@@ -16,10 +16,4 @@ void IpConnectionCounter::release(const std::string& ip) {
   if (it != counts_.end() && --it->second <= 0) counts_.erase(it);
 }
 
-int IpConnectionCounter::count(const std::string& ip) const {
-  std::lock_guard lock(mutex_);
-  const auto it = counts_.find(ip);
-  return it == counts_.end() ? 0 : it->second;
-}
-
 }  // namespace mtown::server

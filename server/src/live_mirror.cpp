@@ -236,13 +236,6 @@ bool LiveMirror::owns(const std::string& code) const {
   return rooms_.contains(code);
 }
 
-std::vector<std::string> LiveMirror::room_codes() const {
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  for (const auto& [code, r] : rooms_) out.push_back(code);
-  return out;
-}
-
 std::size_t LiveMirror::room_count() const {
   std::lock_guard lock(mutex_);
   return rooms_.size();

@@ -50,7 +50,6 @@ class RedisWriter {
   void stop();
   void wake();  // the mirror has changes
 
-  core::CircuitBreaker::State breaker_state() const { return breaker_.state(); }
   // Non-empty while the breaker is open: what /health/ready reports for redis.
   std::string health_problem() const;
 

@@ -27,10 +27,7 @@ RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config
                 std::chrono::microseconds(config.debug_tick_delay_us),
                 mtrec_.get()} {}
 
-void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every) {
-  services_.recording = std::move(writer);
-  services_.hash_every = hash_every;
-}
+void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer) { services_.recording = std::move(writer); }
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
                                            const std::function<void(const std::shared_ptr<Room>&)>& before_start,

@@ -122,7 +122,7 @@ void start_storage(const core::ServeConfig& config, ServerContext& ctx) {
   s.retry_max_backoff = std::chrono::milliseconds(config.recording_retry_max_backoff_ms);
   ctx.recording = std::make_shared<store::RecordWriter>(config.database_url, s, ctx.metrics.registry());
   ctx.recording->start();
-  ctx.rooms.set_recording(ctx.recording, static_cast<std::uint32_t>(config.recording_hash_every_ticks));
+  ctx.rooms.set_recording(ctx.recording);
 }
 
 }  // namespace

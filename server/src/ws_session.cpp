@@ -30,21 +30,6 @@ constexpr auto kSupersededCloseDeadline = std::chrono::milliseconds(500);
 constexpr auto kSupersededCloseCode = static_cast<websocket::close_code>(4009);
 constexpr auto kRefusalCloseDeadline = std::chrono::seconds(2);
 
-// The value of `name` in the query of `target` ("/ws?a=1&b=2"); nullopt when absent.
-std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return std::nullopt;
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const auto pair = rest.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-  }
-  return std::nullopt;
-}
-
 json refusal(std::string_view code, std::string_view message) { return {{"code", code}, {"message", message}}; }
 
 bool is_expected_close(const beast::error_code& ec) {
@@ -142,9 +127,7 @@ void WsSession::resume_session() {
   };
   if (err != std::errc() || end != last_seq_text.data() + last_seq_text.size())
     return refuse("RESUME_FAILED", "last_seq must be the seq of the last message received (0 for none)");
-  beast::error_code ec;
-  const auto peer = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec).address().to_string();
-  if (!resume_allowed(ctx_, {peer, token})) return refuse("RATE_LIMITED", "too many resume attempts; try again later");
+  if (!resume_allowed(ctx_, token)) return refuse("RATE_LIMITED", "too many resume attempts; try again later");
   auto session = ctx_.player_sessions.find(token);
   const auto resumed = [&](const PlayerSession::Resume& r) {
     json fields{{"session_id", session->session_id}, {"player_id", session->player_id},

@@ -12,10 +12,9 @@ class IpConnectionCounter {
  public:
   bool try_acquire(const std::string& ip, int max);
   void release(const std::string& ip);
-  int count(const std::string& ip) const;
 
  private:
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::unordered_map<std::string, int> counts_;
 };
 

@@ -55,7 +55,6 @@ class LiveMirror {
 
   bool dirty() const;
   bool owns(const std::string& code) const;
-  std::vector<std::string> room_codes() const;
   std::size_t room_count() const;
   std::size_t player_count() const;
   std::uint64_t dropped_events() const { return dropped_events_.load(std::memory_order_relaxed); }

@@ -47,8 +47,9 @@ class RoomRegistry {
   // Before the first room is created: where rooms report their live state (Redis).
   void set_live_state(LiveState* live) { services_.live = live; }
   void clear();  // forgets every room (after the io threads stopped)
-  // Games started from now on are recorded by `writer` (before the first room opens).
-  void set_recording(std::shared_ptr<store::RecordWriter> writer, std::uint32_t hash_every);
+  // Games started from now on are recorded by `writer` (before the first room opens), with
+  // a hash record every recording.hash_every_ticks.
+  void set_recording(std::shared_ptr<store::RecordWriter> writer);
   // `done` runs once every room has closed and told its members (on some room's strand).
   void close_all(RoomCloseReason reason, std::function<void()> done);
 
