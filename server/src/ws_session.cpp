@@ -54,7 +54,7 @@ bool is_expected_close(const beast::error_code& ec) {
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
+WsSession::WsSession(Stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
     : ws_(std::move(stream)),
       ctx_(ctx),
       subprotocol_(std::move(subprotocol)),
