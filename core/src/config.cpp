@@ -217,6 +217,11 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.redis_timeout_ms = static_cast<int>(c.integer("redis.timeout_ms"));
   s.mtrec_dir = c.str("recording.mtrec_dir");
   s.debug_tick_delay_us = static_cast<int>(c.integer("debug.tick_delay_us"));
+  s.tls_cert_file = c.str("tls.cert_file");
+  s.tls_key_file = c.str("tls.key_file");
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty())
+    throw ConfigError(s.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+                      "tls.cert_file and tls.key_file are set together or not at all");
   return s;
 }
 

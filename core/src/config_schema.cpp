@@ -89,6 +89,9 @@ constexpr std::array kKeys{
               "also write every finished game to DIR/<game_id>.mtrec (for mtown replay); empty: off"},
     ConfigKey{"debug.tick_delay_us", T::integer, "0", 0, 1000000, "",
               "TEST ONLY: every game step sleeps this long on its room's thread (a slowed server for the load-test gate)"},
+    ConfigKey{"tls.cert_file", T::string, "", 0, 0, "",
+              "PEM certificate chain; set with tls.key_file, the port serves only TLS (https, wss)"},
+    ConfigKey{"tls.key_file", T::string, "", 0, 0, "", "PEM private key of tls.cert_file"},
 };
 }  // namespace
 

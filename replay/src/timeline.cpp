@@ -40,6 +40,8 @@ void Timeline::on_step(const ReplayStep& step, const core::Game& game) {
       if (attacker.is_number_unsigned() && attacker.get<std::size_t>() < players.size())
         score = "; score " + std::to_string(players[attacker.get<std::size_t>()].value("score", 0));
       add(step.tick, "kill", seat_name(attacker) + " killed " + seat_name(e.value("target", json())) + score, e);
+    } else if (name == "ai_takeover") {
+      add(step.tick, "takeover", seat_name(e.value("seat", json())) + " played by the AI (" + e.value("difficulty", "?") + ")", e);
     } else if (name == "phase") {
       add(step.tick, "phase", "round " + std::to_string(e.value("round", 0)) + ": " + e.value("phase", "?"), e);
     } else if (name == "round_scores") {

@@ -146,6 +146,13 @@ void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data, 
   schedule_deadline();
 }
 
+void GameRunner::take_over(std::uint32_t seat, core::AiDifficulty difficulty) {
+  if (stopped_ || finished_ || seat >= setup_.seats.size()) return;
+  setup_.seats[seat].ai = true;
+  setup_.seats[seat].difficulty = difficulty;
+  submit(seat, 0, core::ai_takeover_input_data(difficulty));
+}
+
 void GameRunner::schedule_tick() {
   timer_.expires_at(next_tick_at_);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {

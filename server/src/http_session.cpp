@@ -46,10 +46,22 @@ std::string client_ip(const net::ip::tcp::socket& socket) {
 }  // namespace
 
 HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& ctx)
-    : ip_(client_ip(socket)), stream_(std::move(socket)), ctx_(ctx) {}
+    : ip_(client_ip(socket)), stream_(std::move(socket), ctx.tls), ctx_(ctx) {}
 
 void HttpSession::run() {
-  net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  if (!stream_.tls())
+    return net::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+  // The slowloris bound covers the TLS handshake too: a slow client cannot hold a slot.
+  stream_.expires_after(std::chrono::milliseconds(ctx_.config.handshake_timeout_ms));
+  stream_.tls()->async_handshake(net::ssl::stream_base::server,
+                                 beast::bind_front_handler(&HttpSession::on_tls_handshake, shared_from_this()));
+}
+
+void HttpSession::on_tls_handshake(beast::error_code ec) {
+  if (!ec) return do_read();
+  // Plain HTTP on the TLS port, scanners, timeouts: the client learns nothing more.
+  core::log_debug("tls_handshake_failed", {{"error", ec.message()}});
+  close();
 }
 
 void HttpSession::do_read() {

@@ -126,6 +126,7 @@ void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMemb
     if (requester) requester->deliver(core::encode_error(ErrorCode::not_in_room, "you are not in this room", rid));
     return;
   }
+  if (!requester && take_over_seat(*it)) return;  // a grace that ran out, in an ai_takeover room
   const Member* old_host = host();
   const bool was_host = old_host && old_host->player_id == player_id;
   if (runner_ && status_ == RoomStatus::active) {

@@ -97,6 +97,35 @@ void Room::do_add_ai(core::AiDifficulty difficulty) {
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
 }
 
+// The seat of a player whose grace ran out, in a running game of an ai_takeover room: the
+// member stays, played by the AI (same id, name, score); false when it is simply released.
+bool Room::take_over_seat(Member& member) {
+  if (!settings_.ai_takeover || member.ai || !runner_ || status_ != RoomStatus::active || runner_->finished())
+    return false;
+  const auto& seats = runner_->setup().seats;
+  std::uint32_t seat = 0;
+  while (seat < seats.size() && seats[seat].player_id != member.player_id) ++seat;
+  if (seat == seats.size()) return false;
+  const bool was_host = host() == &member;
+  runner_->take_over(seat, *settings_.ai_takeover);
+  member.ai = true;
+  member.difficulty = *settings_.ai_takeover;
+  member.connected = true;
+  member.sink.reset();
+  report_left(member.player_id, /*disconnected=*/true);  // the human is gone; the AI is not mirrored
+  publish_summary();
+  core::log_info("seat_taken_over", {{"room", settings_.code}, {"player", member.player_id}, {"seat", seat},
+                                     {"difficulty", core::ai_difficulty_name(member.difficulty)}});
+  if (human_count() == 0) {
+    arm_empty_timer();
+    return true;
+  }
+  if (was_host)
+    broadcast(core::encode_message(ServerType::host_changed, {{"code", settings_.code}, {"host", host()->player_id}}));
+  broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
+  return true;
+}
+
 void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>& requester, const json& rid) {
   if (status_ != RoomStatus::waiting)
     return reply_error(requester, ErrorCode::game_in_progress,
@@ -151,6 +180,8 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   const auto& game = runner_->game();
   if (auto bad = game.validate_input(data)) return refuse(bad->code, bad->message);
   if (data.value("action", "") == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
+  if (data.value("action", "") == "ai_takeover")
+    return refuse(ErrorCode::bad_message, "ai_takeover is the room's, when a seat's grace runs out");
   if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
     return refuse(ErrorCode::not_host, "only the host may do that");
   if (services_->live) services_->live->player_active(player_id);

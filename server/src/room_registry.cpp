@@ -31,7 +31,8 @@ void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer) { 
 
 RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_players, bool is_public,
                                            const std::function<void(const std::shared_ptr<Room>&)>& before_start,
-                                           std::optional<core::AiDifficulty> ai_fill) {
+                                           std::optional<core::AiDifficulty> ai_fill,
+                                           std::optional<core::AiDifficulty> ai_takeover) {
   std::shared_ptr<Room> room;
   {
     std::lock_guard lock(mutex_);
@@ -46,7 +47,7 @@ RoomRegistry::Created RoomRegistry::create(const core::GameInfo& game, int max_p
     if (code.empty()) return {nullptr, core::ErrorCode::server_full};
     RoomSettings settings{code, std::string(game.name), max_players, is_public,
                           std::chrono::seconds(config_.room_empty_grace_s), std::chrono::seconds(config_.room_ttl_s),
-                          ai_fill};
+                          ai_fill, ai_takeover};
     room = std::make_shared<Room>(net::make_strand(ioc_), std::move(settings),
                                   [this](const Room& r) { remove(r); }, &services_);
     rooms_.emplace(code, room);

@@ -17,6 +17,7 @@
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
 #include "mtown/server/server_context.hpp"
+#include "mtown/server/stream.hpp"
 #include "mtown/server/ws_session.hpp"
 #include "redis_live_state.hpp"
 #include "mtown/store/query_worker.hpp"
@@ -135,11 +136,21 @@ int run_server(const core::ServeConfig& config) {
   // The context outlives the io_context: handlers destroyed with it still reach the context.
   std::optional<ServerContext> context;
   std::unique_ptr<RedisLiveState> live;  // outlives the io_context: rooms call into it
+  std::unique_ptr<net::ssl::context> tls;  // outlives the io_context: connections use it
   net::io_context ioc(threads);
   std::vector<games::Question> own_pool;
   if (!load_question_pool(config, own_pool)) return serve_bad_config;
+  if (!config.tls_cert_file.empty()) {
+    try {
+      tls = make_tls_context(config.tls_cert_file, config.tls_key_file);
+    } catch (const std::runtime_error& e) {
+      core::log_error("bad_tls_files", {{"error", e.what()}});
+      return serve_bad_config;
+    }
+  }
   const auto& questions = own_pool.empty() ? games::builtin_questions() : own_pool;
   auto& ctx = context.emplace(ioc, config, probe, questions);
+  ctx.tls = tls.get();
   start_storage(config, ctx);
 
   boost::system::error_code ec;
@@ -169,8 +180,9 @@ int run_server(const core::ServeConfig& config) {
   });
   const auto ep = listener->local_endpoint();
   const std::string base = url_host(ep) + ":" + std::to_string(ep.port());
-  core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http://" + base + "/"},
-                               {"websocket", "ws://" + base + "/ws"}, {"threads", threads}});
+  const std::string s = tls ? "s" : "";
+  core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http" + s + "://" + base + "/"},
+                               {"websocket", "ws" + s + "://" + base + "/ws"}, {"tls", tls != nullptr}, {"threads", threads}});
   if (redis) {
     live = make_live_state(config, *redis, base, ep.port(), ctx);
     ctx.rooms.set_live_state(live.get());

@@ -39,7 +39,7 @@ bool is_expected_close(const beast::error_code& ec) {
 
 }  // namespace
 
-WsSession::WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
+WsSession::WsSession(Stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
     : ws_(std::move(stream)),
       ctx_(ctx),
       subprotocol_(std::move(subprotocol)),
@@ -298,11 +298,13 @@ void WsSession::create_room(const core::ClientMessage& msg) {
   // room already closed as empty when rooms.empty_grace_s is 0.
   std::optional<core::AiDifficulty> ai_fill;
   if (body.contains("ai_fill")) ai_fill = core::parse_ai_difficulty(body["ai_fill"].get<std::string>());
+  std::optional<core::AiDifficulty> ai_takeover;
+  if (body.contains("ai_takeover")) ai_takeover = core::parse_ai_difficulty(body["ai_takeover"].get<std::string>());
   const auto join_first = [&](const std::shared_ptr<Room>& room) {
     session_->set_room(room);
     room->join(session_, session_->player_id, std::move(name), msg.rid);
   };
-  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), join_first, ai_fill);
+  auto created = ctx_.rooms.create(*game, max_players, body.value("public", true), join_first, ai_fill, ai_takeover);
   if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
 }
 

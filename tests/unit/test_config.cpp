@@ -324,3 +324,20 @@ TEST_CASE("config: session keys, and a heartbeat timeout must exceed the interva
     CHECK(e.key() == "session.heartbeat_timeout_ms");
   }
 }
+
+TEST_CASE("config: tls.cert_file and tls.key_file are set together or not at all", "[config]") {
+  const auto d = mtown::core::ServeConfig::from(Config::defaults());
+  CHECK(d.tls_cert_file.empty());
+  CHECK(d.tls_key_file.empty());
+  const auto both = mtown::core::ServeConfig::from(Config::load("", kNoEnv, {{"tls.cert_file", "c.pem"}, {"tls.key_file", "k.pem"}}));
+  CHECK(both.tls_cert_file == "c.pem");
+  CHECK(both.tls_key_file == "k.pem");
+  for (const auto& [set, missing] : {std::pair{"tls.cert_file", "tls.key_file"}, std::pair{"tls.key_file", "tls.cert_file"}}) {
+    try {
+      mtown::core::ServeConfig::from(Config::load("", kNoEnv, {{set, "x.pem"}}));
+      FAIL(set << " alone was accepted");
+    } catch (const ConfigError& e) {
+      CHECK(e.key() == missing);
+    }
+  }
+}

@@ -45,7 +45,7 @@ std::vector<std::string> player_ids(const json& room) {
 }
 
 struct RoomFixture {
-  explicit RoomFixture(RoomSettings s = {"KX7P", "party", 8, true, 30s, 14400s, {}}) {
+  explicit RoomFixture(RoomSettings s = {"KX7P", "party", 8, true, 30s, 14400s, {}, {}}) {
     room = std::make_shared<Room>(net::make_strand(ioc), std::move(s), [this](const Room&) { ++closed; });
   }
   void drain() {
@@ -111,7 +111,7 @@ TEST_CASE("room: join order, host and the messages each member gets", "[room]") 
 }
 
 TEST_CASE("room: ROOM_FULL at max_players leaves the room unchanged", "[room]") {
-  RoomFixture f({"FULL", "arena", 2, true, 30s, 14400s, {}});
+  RoomFixture f({"FULL", "arena", 2, true, 30s, 14400s, {}, {}});
   f.room->start();
   auto a = f.join("pA");
   auto b = f.join("pB");
@@ -233,7 +233,7 @@ TEST_CASE("room: close tells members once and fires on_closed once", "[room]") {
 }
 
 TEST_CASE("room: ttl expiry closes with reason expired", "[room]") {
-  RoomFixture f({"TTLX", "party", 8, true, 30s, 0s, {}});
+  RoomFixture f({"TTLX", "party", 8, true, 30s, 0s, {}, {}});
   auto a = std::make_shared<Recorder>();
   f.room->join(a, "pA", "Ada", nullptr);  // queued before start(): runs first on the strand
   f.room->start();
@@ -246,7 +246,7 @@ TEST_CASE("room: ttl expiry closes with reason expired", "[room]") {
 
 TEST_CASE("room: an empty room closes after the grace period", "[room]") {
   SECTION("last member leaves, grace 0 s") {
-    RoomFixture f({"EMPT", "party", 8, true, 0s, 14400s, {}});
+    RoomFixture f({"EMPT", "party", 8, true, 0s, 14400s, {}, {}});
     auto a = std::make_shared<Recorder>();
     f.room->start();
     f.room->join(a, "pA", "Ada", nullptr);
@@ -258,13 +258,13 @@ TEST_CASE("room: an empty room closes after the grace period", "[room]") {
     CHECK(a->types() == Types{"room_joined", "room_state", "room_left"});  // no room_closed: nobody left
   }
   SECTION("nobody ever joins, grace 0 s") {
-    RoomFixture f({"NOBO", "party", 8, true, 0s, 14400s, {}});
+    RoomFixture f({"NOBO", "party", 8, true, 0s, 14400s, {}, {}});
     f.room->start();
     f.run_for(50ms);
     CHECK(f.closed == 1);
   }
   SECTION("a join within the grace keeps it open, grace 1 s") {
-    RoomFixture f({"KEEP", "party", 8, true, 1s, 14400s, {}});
+    RoomFixture f({"KEEP", "party", 8, true, 1s, 14400s, {}, {}});
     f.room->start();
     auto a = f.join("pA");
     f.room->leave("pA", a, nullptr);

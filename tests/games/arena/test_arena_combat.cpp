@@ -207,6 +207,34 @@ TEST_CASE("a dead player may still leave; an unknown seat is not a player", "[ar
   CHECK_FALSE(m.p(1).alive);
 }
 
+TEST_CASE("ai_takeover: the seat keeps its score and the AI plays it from that tick", "[arena][combat][ai]") {
+  Match m(humans(2));
+  m.walk_to(1, 130, 100);
+  kill_with_attacks(m, 1);
+  m.idle(181);
+  REQUIRE(m.p(1).alive);
+  const auto takeover = mtown::core::ai_takeover_input_data(AiDifficulty::hard);
+  auto& out = m.step({in(0, takeover)});
+  REQUIRE(out.refusals.empty());
+  const auto events = events_named(out, "ai_takeover");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0] == json{{"event", "ai_takeover"}, {"seat", 0}, {"difficulty", "hard"}});
+  CHECK(m.p(0).ai);
+  CHECK(m.p(0).difficulty == AiDifficulty::hard);
+  CHECK(m.p(0).score == 1);
+  CHECK(m.p(0).id == "p0");
+  CHECK(m.game.snapshot()["players"][0]["ai"] == true);
+  int hits = 0;  // it hunts seat 1 now
+  for (int t = 0; t < 600 && hits == 0; ++t)
+    for (const auto& e : events_named(m.step(), "hit")) hits += e["attacker"] == 0;
+  CHECK(hits > 0);
+
+  m.step({in(0, takeover), in(1, mtown::core::leave_input_data()), in(1, takeover)});
+  REQUIRE(m.out.refusals.size() == 2);
+  CHECK(m.out.refusals[0].code == ErrorCode::invalid_input);  // already the AI's
+  CHECK(m.out.refusals[1].code == ErrorCode::not_a_player);   // a seat that left stays empty
+}
+
 TEST_CASE("inputs in one tick apply in arrival order, before movement", "[arena][combat]") {
   Match m(humans(2));
   m.walk_to(1, 159, 100);

@@ -44,6 +44,9 @@ const std::vector<BadInput>& bad_inputs() {
       {json{{"action", "move"}, {"x", nullptr}, {"y", 1}}, "x", true},
       {json{{"action", "move"}, {"x", 1}, {"y", 1}, {"dx", 1}}, "x", false},
       {json{{"action", "move"}, {"dx", 1}, {"dy", 1}, {"z", 1}}, "z", true},
+      {json{{"action", "ai_takeover"}}, "difficulty", false},
+      {json{{"action", "ai_takeover"}, {"difficulty", "expert"}}, "difficulty", true},
+      {json{{"action", "attack"}, {"difficulty", "easy"}}, "difficulty", false},
   };
   return rows;
 }
@@ -54,6 +57,7 @@ const std::vector<json>& good_inputs() {
       json{{"action", "move"}, {"dx", 5.0}, {"dy", -3}},  // a whole float is an integer (JSON Schema)
       move_to(0, 0),        move_to(1000, 1000),   move_to(500.5, 0.0004),
       attack(),             ability(),             mtown::core::leave_input_data(),
+      mtown::core::ai_takeover_input_data(AiDifficulty::easy),
   };
   return rows;
 }

@@ -97,6 +97,38 @@ TEST_CASE("party game: 1 human and 3 AI seats finish, the human acting only some
   CHECK(h.game->result()["standings"].size() == 4);
 }
 
+TEST_CASE("party game: ai_takeover keeps the seat's score and the AI plays the rest", "[party][game][ai]") {
+  Harness h(options(8), humans(3), 99);
+  play_scripted_round(h, 3);
+  REQUIRE(h.phase() == "question");
+  const auto score = h.snap()["players"][0]["score"];
+  REQUIRE(score.get<int>() > 0);
+  REQUIRE(accepted(h.send_at(1000, 1, answer("Mine"))));
+  REQUIRE(accepted(h.send_at(1000, 2, answer("Yours"))));
+  const auto out = h.send_at(2000, 0, mtown::core::ai_takeover_input_data(AiDifficulty::hard));
+  REQUIRE(accepted(out));
+  CHECK(h.last_event("ai_takeover") == json{{"event", "ai_takeover"}, {"seat", 0}, {"difficulty", "hard"}});
+  CHECK(h.snap()["players"][0]["ai"] == true);
+  CHECK(h.snap()["players"][0]["score"] == score);
+  CHECK(refusal_code(h.send_at(2000, 0, answer("still me"))) == ErrorCode::not_a_player);
+  CHECK(refusal_code(h.send_at(2000, 0, mtown::core::ai_takeover_input_data(AiDifficulty::easy))) == ErrorCode::not_a_player);
+  // The AI writes the seat's fake within a hard AI's latency, which ends the question phase.
+  const auto due = h.game->next_deadline();
+  REQUIRE(due.has_value());
+  CHECK(*due <= 2000 + 4000);
+  h.step(*due);
+  CHECK(h.phase() == "elimination");
+  while (!h.game->finished()) {
+    const auto d = h.game->next_deadline();
+    REQUIRE(d.has_value());
+    h.step(*d);
+  }
+  int ai_final_votes = 0;
+  for (const auto& e : h.events)
+    if (e["event"] == "round_scores" && e["round"].get<int>() >= 2) ai_final_votes += !e["players"][0]["final_vote"].is_null();
+  CHECK(ai_final_votes == 7);
+}
+
 TEST_CASE("party game: AI seats fall back to generic fakes", "[party][game][ai]") {
   json o = options(8);
   o["questions"][0]["decoys"] = json::array({"Decoy only"});

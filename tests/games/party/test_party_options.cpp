@@ -168,6 +168,10 @@ TEST_CASE("party input schema agrees with validate_input", "[party][input]") {
       {end_phase(), true, true},
       {next_round(), true, true},
       {leave(), true, true},
+      {mtown::core::ai_takeover_input_data(AiDifficulty::hard), true, true},
+      {json{{"action", "ai_takeover"}}, true, false},                     // per-action field: game only
+      {json{{"action", "ai_takeover"}, {"difficulty", "expert"}}, false, false},
+      {json{{"action", "leave"}, {"difficulty", "easy"}}, true, false},
       {json{{"action", "answer"}}, true, false},                         // per-action field: game only
       {json{{"action", "vote"}}, true, false},                           // per-action field: game only
       {json{{"action", "end_phase"}, {"text", "x"}}, true, false},       // field of another action

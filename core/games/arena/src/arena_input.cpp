@@ -101,6 +101,18 @@ std::optional<arena::Command> parse_move(const json& data, std::string& error) {
   return arena::Command{Kind::move_target, *x, *y};
 }
 
+// {"action":"ai_takeover","difficulty":...}: sent by the room only (core::ai_takeover_input_data).
+std::optional<arena::Command> parse_takeover(const json& data, std::string& error) {
+  const auto it = data.find("difficulty");
+  const auto d = it != data.end() && it->is_string() ? core::parse_ai_difficulty(it->get_ref<const std::string&>())
+                                                     : std::nullopt;
+  if (!d) {
+    error = "difficulty: must be one of easy, medium, hard";
+    return std::nullopt;
+  }
+  return arena::Command{arena::Command::Kind::ai_takeover, static_cast<std::int64_t>(*d)};
+}
+
 }  // namespace
 
 ArenaOptions parse_arena_options(const json& options) {
@@ -153,14 +165,16 @@ std::optional<Command> parse_command(const json& data, std::string& error) {
     return std::nullopt;
   }
   const auto& name = action->get_ref<const std::string&>();
-  if (name != "move" && name != "attack" && name != "ability" && name != "leave") {
-    error = "action: must be one of move, attack, ability, leave";
+  if (name != "move" && name != "attack" && name != "ability" && name != "leave" && name != "ai_takeover") {
+    error = "action: must be one of move, attack, ability, leave, ai_takeover";
     return std::nullopt;
   }
   const bool move = name == "move";
+  const bool takeover = name == "ai_takeover";
   for (const auto& [key, value] : data.items()) {
     (void)value;
-    const bool known = key == "action" || (move && (key == "dx" || key == "dy" || key == "x" || key == "y"));
+    const bool known = key == "action" || (move && (key == "dx" || key == "dy" || key == "x" || key == "y")) ||
+                       (takeover && key == "difficulty");
     if (!known) {
       error = key + ": is not a known field";
       return std::nullopt;
@@ -169,6 +183,7 @@ std::optional<Command> parse_command(const json& data, std::string& error) {
   if (move) return parse_move(data, error);
   if (name == "attack") return Command{Command::Kind::attack};
   if (name == "ability") return Command{Command::Kind::ability};
+  if (takeover) return parse_takeover(data, error);
   return Command{Command::Kind::leave};
 }
 

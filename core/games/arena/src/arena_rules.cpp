@@ -159,6 +159,16 @@ std::optional<Refusal> apply_command(std::vector<ArenaPlayer>& players, std::uin
     p.vx = p.vy = 0;
     return std::nullopt;
   }
+  if (cmd.kind == Kind::ai_takeover) {
+    // The seat keeps its score, position and life; the AI decides from this tick on.
+    if (p.ai) return Refusal{core::ErrorCode::invalid_input, "seat is already played by the AI"};
+    p.ai = true;
+    p.difficulty = static_cast<core::AiDifficulty>(cmd.a);
+    p.ai_next_decision_tick = tick;
+    out.events.push_back(nlohmann::json{{"event", "ai_takeover"}, {"seat", seat},
+                                        {"difficulty", core::ai_difficulty_name(p.difficulty)}});
+    return std::nullopt;
+  }
   if (!p.alive) return Refusal{core::ErrorCode::invalid_input, "dead until respawn"};
   switch (cmd.kind) {
     case Kind::move_direction:
@@ -183,7 +193,8 @@ std::optional<Refusal> apply_command(std::vector<ArenaPlayer>& players, std::uin
                        "ability: on cooldown until tick " + std::to_string(p.ability_ready_tick)};
       ability(players, p, tick, t, out);
       break;
-    case Kind::leave: break;  // handled above
+    case Kind::leave:
+    case Kind::ai_takeover: break;  // handled above
   }
   return std::nullopt;
 }

@@ -44,8 +44,8 @@ std::int64_t dist2(const ArenaPlayer& a, const ArenaPlayer& b);
 core::Tick ms_to_ticks(std::int64_t ms, std::uint32_t hz);
 
 struct Command {
-  enum class Kind { move_direction, move_target, attack, ability, leave } kind;
-  std::int64_t a = 0, b = 0;  // dx, dy or target x, y in milli-units
+  enum class Kind { move_direction, move_target, attack, ability, leave, ai_takeover } kind;
+  std::int64_t a = 0, b = 0;  // dx, dy or target x, y in milli-units; ai_takeover: a = difficulty
 };
 // Parses a payload; on failure returns nullopt and sets `error` to "<field>: <reason>".
 std::optional<Command> parse_command(const nlohmann::json& data, std::string& error);

@@ -20,7 +20,7 @@ struct ActionSpec {
 constexpr std::array kActions{
     ActionSpec{"answer", Action::answer, "text"},       ActionSpec{"vote", Action::vote, "answer"},
     ActionSpec{"end_phase", Action::end_phase, ""},     ActionSpec{"next_round", Action::next_round, ""},
-    ActionSpec{"leave", Action::leave, ""},
+    ActionSpec{"leave", Action::leave, ""},             ActionSpec{"ai_takeover", Action::ai_takeover, "difficulty"},
 };
 
 const ActionSpec* find_action(const json& data) {
@@ -50,7 +50,7 @@ std::optional<core::InputRefusal> check_text(const json& v) {
 std::optional<core::InputRefusal> validate_input_data(const json& data) {
   if (!data.is_object()) return bad("data: must be an object");
   const ActionSpec* spec = find_action(data);
-  if (spec == nullptr) return bad("action: must be one of answer, vote, end_phase, next_round, leave");
+  if (spec == nullptr) return bad("action: must be one of answer, vote, end_phase, next_round, leave, ai_takeover");
   for (const auto& [key, value] : data.items())
     if (key != "action" && key != spec->field)
       return bad(key + ": not allowed with action " + std::string(spec->name));
@@ -58,6 +58,10 @@ std::optional<core::InputRefusal> validate_input_data(const json& data) {
   const auto it = data.find(spec->field);
   if (it == data.end()) return bad(std::string(spec->field) + ": required with action " + std::string(spec->name));
   if (spec->action == Action::answer) return check_text(*it);
+  if (spec->action == Action::ai_takeover)
+    return it->is_string() && core::parse_ai_difficulty(it->get_ref<const std::string&>())
+               ? std::nullopt
+               : std::optional(bad("difficulty: must be one of easy, medium, hard"));
   if (!it->is_string() || parse_answer_id(it->get_ref<const std::string&>()) == kNoVote)
     return bad("answer: must be an answer id a1..a16");
   return std::nullopt;

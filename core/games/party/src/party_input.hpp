@@ -11,7 +11,7 @@
 
 namespace mtown::games::party {
 
-enum class Action { answer, vote, end_phase, next_round, leave };
+enum class Action { answer, vote, end_phase, next_round, leave, ai_takeover };
 
 // Shape only: action known, exactly the fields that action takes, types and ranges.
 // Refusals are ErrorCode::bad_message and start with the field's name.

@@ -80,6 +80,7 @@ void Rules::apply(const core::GameInput& in, Tick t, core::Rng& rng, core::StepO
   const SeatState& seat = s_.seats[in.seat];
   if (!seat.active) return refuse(out, in, ErrorCode::not_a_player, "seat has left the game");
   if (seat.seat.ai) return refuse(out, in, ErrorCode::not_a_player, "AI seats are played by the game");
+  if (action == Action::ai_takeover) return on_ai_takeover(in, t, rng, out);
   switch (action) {
     case Action::answer:
       if (s_.phase != Phase::question)
@@ -98,7 +99,8 @@ void Rules::apply(const core::GameInput& in, Tick t, core::Rng& rng, core::StepO
       if (s_.phase != Phase::results)
         return refuse(out, in, ErrorCode::wrong_phase, wrong_phase("next_round", "results", s_.phase));
       return close_phase(t, rng, out);
-    case Action::leave: break;  // handled above
+    case Action::leave:
+    case Action::ai_takeover: break;  // handled above
   }
 }
 
@@ -133,6 +135,18 @@ void Rules::on_leave(const core::GameInput& in, Tick t, core::Rng& rng, core::St
   out.events.push_back(json{{"event", "left"}, {"seat", in.seat}});
   out.state_changed = true;
   close_if_everyone_acted(t, rng, out);
+}
+
+// An AI plays the seat from now on, with its score so far. In a question, elimination or
+// voting phase it has not acted in yet, it acts like any AI seat (its latency from now).
+void Rules::on_ai_takeover(const core::GameInput& in, Tick t, core::Rng& rng, core::StepOutput& out) {
+  SeatState& seat = s_.seats[in.seat];
+  seat.seat.ai = true;
+  seat.seat.difficulty = *core::parse_ai_difficulty(in.data.at("difficulty").get<std::string>());
+  if (is_acting_phase(s_.phase) && !has_acted(seat)) schedule_seat_ai(seat, t, rng);
+  out.events.push_back(json{{"event", "ai_takeover"}, {"seat", in.seat},
+                            {"difficulty", core::ai_difficulty_name(seat.seat.difficulty)}});
+  out.state_changed = true;
 }
 
 void Rules::ai_act(std::uint32_t i, Tick t, core::Rng& rng, core::StepOutput& out) {
@@ -198,12 +212,15 @@ bool Rules::everyone_acted() const {
   for (const auto& seat : s_.seats) {
     if (!seat.active) continue;
     any_active = true;
-    const bool acted = s_.phase == Phase::question      ? seat.answer.has_value()
-                       : s_.phase == Phase::elimination ? seat.elimination_vote != kNoVote
-                                                        : seat.final_vote != kNoVote;
-    if (!acted) return false;
+    if (!has_acted(seat)) return false;
   }
   return any_active;  // with nobody left, only the timers move the game on
+}
+
+bool Rules::has_acted(const SeatState& seat) const {
+  return s_.phase == Phase::question      ? seat.answer.has_value()
+         : s_.phase == Phase::elimination ? seat.elimination_vote != kNoVote
+                                          : seat.final_vote != kNoVote;
 }
 
 void Rules::close_if_everyone_acted(Tick t, core::Rng& rng, core::StepOutput& out) {
@@ -302,13 +319,15 @@ void Rules::resolve_elimination(core::StepOutput& out) {
 }
 
 void Rules::schedule_ai(Tick t, core::Rng& rng) {
-  for (auto& seat : s_.seats) {
-    if (!seat.active || !seat.seat.ai) continue;
-    Tick latency = ai_latency_ms(seat.seat.difficulty, rng);
-    // In a short phase an AI still acts in time: within its first three quarters.
-    if (s_.ends_at) latency = std::min<Tick>(latency, (*s_.ends_at - t) * 3 / 4);
-    seat.ai_due = t + latency;
-  }
+  for (auto& seat : s_.seats)
+    if (seat.active && seat.seat.ai) schedule_seat_ai(seat, t, rng);
+}
+
+void Rules::schedule_seat_ai(SeatState& seat, Tick t, core::Rng& rng) {
+  Tick latency = ai_latency_ms(seat.seat.difficulty, rng);
+  // In a short phase an AI still acts in time: within its first three quarters (of what is left).
+  if (s_.ends_at) latency = std::min<Tick>(latency, (*s_.ends_at - t) * 3 / 4);
+  seat.ai_due = t + latency;
 }
 
 }  // namespace mtown::games::party

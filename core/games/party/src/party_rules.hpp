@@ -29,6 +29,7 @@ class Rules {
   void on_answer(const core::GameInput& in, Tick t, core::Rng& rng, core::StepOutput& out);
   void on_vote(const core::GameInput& in, Tick t, core::Rng& rng, core::StepOutput& out);
   void on_leave(const core::GameInput& in, Tick t, core::Rng& rng, core::StepOutput& out);
+  void on_ai_takeover(const core::GameInput& in, Tick t, core::Rng& rng, core::StepOutput& out);
   void ai_act(std::uint32_t seat, Tick t, core::Rng& rng, core::StepOutput& out);
 
   void record_answer(std::uint32_t seat, std::string text, core::StepOutput& out);
@@ -45,6 +46,8 @@ class Rules {
   void enter_elimination(Tick t, core::Rng& rng, core::StepOutput& out);
   void resolve_elimination(core::StepOutput& out);
   void schedule_ai(Tick t, core::Rng& rng);
+  void schedule_seat_ai(SeatState& seat, Tick t, core::Rng& rng);
+  bool has_acted(const SeatState& seat) const;
 
   State s_;
 };

@@ -111,6 +111,8 @@ struct ServeConfig {
   int redis_timeout_ms = 2000;
   std::string mtrec_dir;
   int debug_tick_delay_us = 0;  // test only: a deliberately slow game step
+  std::string tls_cert_file;  // both empty: plain TCP
+  std::string tls_key_file;
 
   static ServeConfig from(const Config& c);
 };

@@ -50,6 +50,13 @@ inline const nlohmann::json& leave_input_data() {
   return data;
 }
 
+// So is an AI taking over the seat of a player who is gone (a room's `ai_takeover`):
+// data {"action":"ai_takeover","difficulty":"easy"|"medium"|"hard"}. The seat keeps its
+// score and position and is played by the game's AI from that step on.
+inline nlohmann::json ai_takeover_input_data(AiDifficulty difficulty) {
+  return {{"action", "ai_takeover"}, {"difficulty", std::string(ai_difficulty_name(difficulty))}};
+}
+
 struct InputRefusal {
   std::uint32_t seat = 0;
   std::uint64_t input_seq = 0;

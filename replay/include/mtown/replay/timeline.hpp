@@ -16,7 +16,7 @@ namespace mtown::replay {
 struct TimelineEntry {
   core::Tick tick = 0;
   std::int64_t ms = 0;  // game time since the start
-  std::string kind;     // join, leave, phase, kill, scores, result, end
+  std::string kind;     // join, leave, takeover, phase, kill, scores, result, end
   std::string text;     // one line for humans
   nlohmann::json data;  // the event or input behind it
 };

@@ -9,6 +9,7 @@
 
 #include "mtown/server/http_routes.hpp"
 #include "mtown/server/server_context.hpp"
+#include "mtown/server/stream.hpp"
 
 namespace mtown::server {
 
@@ -24,6 +25,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void run();
 
  private:
+  void on_tls_handshake(beast::error_code ec);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void upgrade();
@@ -31,7 +33,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void close();
 
   std::string ip_;  // the client's address, for per-IP limits
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   ServerContext& ctx_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -58,6 +58,7 @@ struct RoomSettings {
   std::chrono::seconds empty_grace{30};
   std::chrono::seconds ttl{14400};
   std::optional<core::AiDifficulty> ai_fill;  // AI takes the empty seats at start
+  std::optional<core::AiDifficulty> ai_takeover;  // AI takes a running game's seat when its grace ends
 };
 
 // What a room needs to run games; without it (unit tests of the lobby) games can't start.
@@ -133,6 +134,7 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
                           const nlohmann::json& rid);
   void do_start_game(const nlohmann::json& options, const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
   void do_add_ai(core::AiDifficulty difficulty);
+  bool take_over_seat(Member& member);
   void do_input(const std::string& player_id, std::uint64_t input_seq, nlohmann::json data,
                 const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
   const Member* host() const;

@@ -40,7 +40,8 @@ class RoomRegistry {
   // room (the creator's join) reaches the room's strand before the empty-room timer can fire.
   Created create(const core::GameInfo& game, int max_players, bool is_public,
                  const std::function<void(const std::shared_ptr<Room>&)>& before_start = {},
-                 std::optional<core::AiDifficulty> ai_fill = {});
+                 std::optional<core::AiDifficulty> ai_fill = {},
+                 std::optional<core::AiDifficulty> ai_takeover = {});
   std::shared_ptr<Room> find(const std::string& code) const;
   std::vector<RoomSummary> list(const RoomFilter& filter) const;  // sorted by code
   std::size_t size() const;

@@ -22,6 +22,9 @@ namespace mtown::store {
 class RecordWriter;
 class QueryWorker;
 }  // namespace mtown::store
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace mtown::server {
 
@@ -61,6 +64,7 @@ struct ServerContext {
   IpConnectionCounter ip_connections;  // for limits.max_connections_per_ip
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
   std::atomic<bool> shutting_down{false};
+  net::ssl::context* tls = nullptr;  // set: every connection speaks TLS (https, wss)
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

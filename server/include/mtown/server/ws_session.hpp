@@ -16,6 +16,7 @@
 #include "mtown/server/player_session.hpp"
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_context.hpp"
+#include "mtown/server/stream.hpp"
 
 namespace mtown::server {
 
@@ -27,7 +28,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
  public:
   // `subprotocol` is echoed in the handshake; empty when the client offered none.
   // `admission` (client_gate.hpp): the client's address, token claims and per-IP slot.
-  WsSession(beast::tcp_stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission = {});
+  WsSession(Stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission = {});
   ~WsSession() override;
 
   void run(http::request<http::string_body> request);
@@ -64,7 +65,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void do_close();
   void on_closed();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   ServerContext& ctx_;
   std::string subprotocol_;
   beast::flat_buffer buffer_;

@@ -1,0 +1,37 @@
+#include "mtown/server/stream.hpp"
+
+#include <fstream>
+#include <stdexcept>
+
+namespace mtown::server {
+namespace {
+
+std::variant<Stream::Plain, Stream::Tls> make(net::ip::tcp::socket&& socket, net::ssl::context* tls) {
+  if (!tls) return Stream::Plain(std::move(socket));
+  return Stream::Tls(Stream::Plain(std::move(socket)), *tls);
+}
+
+void require_readable(const std::string& key, const std::string& path) {
+  if (!std::ifstream(path)) throw std::runtime_error(key + ": cannot read " + path);
+}
+
+}  // namespace
+
+Stream::Stream(net::ip::tcp::socket&& socket, net::ssl::context* tls) : stream_(make(std::move(socket), tls)) {}
+
+std::unique_ptr<net::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
+  require_readable("tls.cert_file", cert_file);
+  require_readable("tls.key_file", key_file);
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) throw std::runtime_error("tls.cert_file: " + cert_file + " is not a PEM certificate: " + ec.message());
+  // OpenSSL also checks here that the key belongs to the certificate.
+  ctx->use_private_key_file(key_file, net::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("tls.key_file: " + key_file + " is not the certificate's PEM private key: " + ec.message());
+  return ctx;
+}
+
+}  // namespace mtown::server
