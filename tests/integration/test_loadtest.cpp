@@ -67,7 +67,7 @@ std::vector<std::string> gate(int seconds) {
 
 }  // namespace
 
-TEST_CASE("loadtest gate: passes against a healthy server; counts agree with /metrics") {
+TEST_CASE("loadtest gate: passes against a healthy server; counts agree with /metrics", "[gate]") {
   TempDir dir;
   auto args = gate(10);
   args.insert(args.end(), {"--report", dir.path + "/r.json", "--html", dir.path + "/r.html", "--seed", "7"});
@@ -96,7 +96,7 @@ TEST_CASE("loadtest gate: passes against a healthy server; counts agree with /me
     CHECK(page.find(fetch) == std::string::npos);  // self-contained: nothing to fetch
 }
 
-TEST_CASE("loadtest gate: a server slowed on purpose misses the thresholds, exit code 4") {
+TEST_CASE("loadtest gate: a server slowed on purpose misses the thresholds, exit code 4", "[gate]") {
   TempDir dir;
   auto args = gate(4);  // the miss shows at once; a shorter window keeps the suite short
   // Each game step sleeps 100 ms on the server's one thread: the two rooms get at most 5
