@@ -2,6 +2,7 @@
 // set. It is an AsyncStream, so Beast's http and websocket run on it unchanged; the TCP
 // stream (with its timeouts) is its lowest layer either way.
 #pragma once
+#include <array>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,17 +33,36 @@ class Stream {
 
   executor_type get_executor() { return next_layer().get_executor(); }
   template <class Duration>
-  void expires_after(Duration d) { next_layer().expires_after(d); }
-  void expires_never() { next_layer().expires_never(); }
+  void expires_after(Duration d) {
+    timed_ = true;
+    next_layer().expires_after(d);
+  }
+  void expires_never() {
+    timed_ = false;
+    next_layer().expires_never();
+  }
   net::ip::tcp::socket& socket() { return next_layer().socket(); }
   void close() { next_layer().close(); }
 
+  // Plain TCP with no deadline set (a WebSocket after its handshake: it keeps its own
+  // timeouts) reads and writes on the socket directly: tcp_stream's per-operation layer
+  // (work guard, timer bookkeeping) only serves deadlines. Completion still goes through
+  // the handler's executor (the connection's strand), and close() still cancels.
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
+    if (auto* plain = direct()) return plain->socket().async_read_some(buffers, std::forward<Handler>(handler));
     std::visit([&](auto& s) { s.async_read_some(buffers, std::forward<Handler>(handler)); }, stream_);
   }
   template <class Buffers, class Handler>
   void async_write_some(const Buffers& buffers, Handler&& handler) {
+    if (auto* plain = direct()) {
+      // net::async_write hands over up to 64 buffers by value; a WebSocket frame is 2-3.
+      // Copied into a small sequence, the socket operation stays under 1 KiB and comes from
+      // Asio's per-thread recycled memory or malloc's small bins, not a large allocation.
+      SmallBuffers small;
+      if (small.assign(buffers)) return plain->socket().async_write_some(small, std::forward<Handler>(handler));
+      return plain->socket().async_write_some(buffers, std::forward<Handler>(handler));
+    }
     std::visit([&](auto& s) { s.async_write_some(buffers, std::forward<Handler>(handler)); }, stream_);
   }
 
@@ -62,7 +82,26 @@ class Stream {
   }
 
  private:
+  struct SmallBuffers {
+    using value_type = net::const_buffer;
+    using const_iterator = const net::const_buffer*;
+    std::array<net::const_buffer, 4> items;
+    std::size_t count = 0;
+    const net::const_buffer* begin() const { return items.data(); }
+    const net::const_buffer* end() const { return items.data() + count; }
+    template <class Buffers>
+    bool assign(const Buffers& buffers) {
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
+        if (count == items.size()) return false;
+        items[count++] = net::const_buffer(*it);
+      }
+      return true;
+    }
+  };
+  Plain* direct() { return timed_ ? nullptr : std::get_if<Plain>(&stream_); }
+
   std::variant<Plain, Tls> stream_;
+  bool timed_ = false;  // a deadline was set (expires_after) and not cleared (expires_never)
 };
 
 // A server context with the PEM certificate chain and private key; throws
