@@ -78,7 +78,7 @@ void RecordWriter::stop(std::chrono::milliseconds flush_timeout) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    stopping_ = stopped_ = true;
+    stopping_ = true;
     flush_deadline_ = steady_clock::now() + flush_timeout;
   }
   wake_.notify_all();
@@ -93,8 +93,8 @@ bool RecordWriter::enqueue(Item item) {
   bool stopped;
   {
     std::unique_lock lock(mutex_);
-    stopped = stopped_;
-    if (!stopped_ && queue_.size() < settings_.queue_max_records) {
+    stopped = stopping_;
+    if (!stopping_ && queue_.size() < settings_.queue_max_records) {
       if (queue_.empty()) oldest_ = steady_clock::now();
       queue_.push_back(std::move(item));
       records_total_.inc();

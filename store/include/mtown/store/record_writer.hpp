@@ -107,8 +107,7 @@ class RecordWriter : public std::enable_shared_from_this<RecordWriter> {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   std::chrono::steady_clock::time_point oldest_;
-  bool stopping_ = false;
-  bool stopped_ = false;  // no more records accepted
+  bool stopping_ = false;  // set by stop(): no more records accepted
   std::chrono::steady_clock::time_point flush_deadline_;
   bool ok_ = true;
   std::string error_;
