@@ -6,9 +6,6 @@
 
 namespace mtown::loadtest {
 
-ArenaBot::ArenaBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
-    : Bot(w, index, std::move(group), slot), timer_(w.ioc) {}
-
 void ArenaBot::on_open() { create_or_join("arena"); }
 
 void ArenaBot::on_message(const json& m, Clock::time_point now) {

@@ -27,7 +27,8 @@ Bot::Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
       index_(index),
       slot_(slot),
       group_(std::move(group)),
-      rng_(seeded(w.opts.seed, index)) {
+      rng_(seeded(w.opts.seed, index)),
+      timer_(w.ioc) {
   ws_.emplace(w.ioc);
 }
 

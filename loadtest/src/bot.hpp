@@ -95,6 +95,7 @@ class Bot : public std::enable_shared_from_this<Bot> {
   int index_, slot_;
   std::shared_ptr<RoomGroup> group_;
   std::mt19937_64 rng_;
+  net::steady_timer timer_;  // the scenario's own pacing (inputs, pings, think time, drops)
   std::string player_id_;  // from welcome (set before on_message sees it)
   bool sending_ = true;
   bool closing_ = false;

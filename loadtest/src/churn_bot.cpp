@@ -7,9 +7,6 @@
 
 namespace mtown::loadtest {
 
-ChurnBot::ChurnBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
-    : Bot(w, index, std::move(group), slot), timer_(w.ioc) {}
-
 void ChurnBot::on_open() { create_or_join("arena"); }
 
 void ChurnBot::on_message(const json& m, Clock::time_point) {
@@ -17,7 +14,6 @@ void ChurnBot::on_message(const json& m, Clock::time_point) {
   if (type == "room_joined" && slot_ == 0) {
     publish_room_code(m["room"].value("code", ""));
   } else if (type == "game_started") {
-    restarted_once_ = true;
     mark_ready();
     if (!started_) started_ = true, arm();
   } else if (type == "resumed") {
@@ -25,7 +21,7 @@ void ChurnBot::on_message(const json& m, Clock::time_point) {
   } else if (type == "game_over") {
     if (slot_ == 0 && sending_) send({{"type", "restart_game"}});
   } else if (type == "room_state") {
-    if (restarted_once_ && room_full_and_waiting(m)) send({{"type", "start_game"}});
+    if (started_ && room_full_and_waiting(m)) send({{"type", "start_game"}});
   } else if (type == "error") {
     count_error(m.value("code", "?"));
   }

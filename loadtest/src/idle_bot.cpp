@@ -4,9 +4,6 @@
 
 namespace mtown::loadtest {
 
-IdleBot::IdleBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
-    : Bot(w, index, std::move(group), slot), timer_(w.ioc) {}
-
 void IdleBot::on_open() {
   const auto period = std::chrono::duration<double>(opts().heartbeat_s);
   period_ = std::chrono::duration_cast<Clock::duration>(period);

@@ -19,9 +19,6 @@ int phase_index(const std::string& p) {
 }
 }  // namespace
 
-PartyBot::PartyBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
-    : Bot(w, index, std::move(group), slot), timer_(w.ioc) {}
-
 void PartyBot::on_open() { create_or_join("party"); }
 
 void PartyBot::on_message(const json& m, Clock::time_point now) {

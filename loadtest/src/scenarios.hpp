@@ -12,7 +12,7 @@ namespace mtown::loadtest {
 
 class ArenaBot final : public Bot {
  public:
-  ArenaBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  using Bot::Bot;
   void finish(Stats& s) override;
 
  private:
@@ -23,7 +23,6 @@ class ArenaBot final : public Bot {
   void arm();
   void on_timer();
 
-  net::steady_timer timer_;
   InputSchedule schedule_;
   int seat_ = -1;
   bool playing_ = false, restarted_once_ = false;
@@ -34,7 +33,7 @@ class ArenaBot final : public Bot {
 
 class PartyBot final : public Bot {
  public:
-  PartyBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  using Bot::Bot;
 
  private:
   void on_open() override;
@@ -44,7 +43,6 @@ class PartyBot final : public Bot {
   void act_later(std::function<void()> act);
   std::shared_ptr<PartyBot> shared() { return std::static_pointer_cast<PartyBot>(shared_from_this()); }
 
-  net::steady_timer timer_;
   int seat_ = -1, phase_key_ = -1;
   bool last_voter_ = false;
   std::string my_answer_;
@@ -52,7 +50,7 @@ class PartyBot final : public Bot {
 
 class IdleBot final : public Bot {
  public:
-  IdleBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  using Bot::Bot;
   void finish(Stats& s) override;
 
  private:
@@ -60,7 +58,6 @@ class IdleBot final : public Bot {
   void on_message(const json& m, Clock::time_point now) override;
   void arm();
 
-  net::steady_timer timer_;
   Clock::duration period_{};
   Clock::time_point next_due_{};
   std::uint64_t next_rid_ = 1;
@@ -72,7 +69,7 @@ class IdleBot final : public Bot {
 // (Bot::drop_and_resume); Bot measures the resumes and checks every seq.
 class ChurnBot final : public Bot {
  public:
-  ChurnBot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
+  using Bot::Bot;
   void finish(Stats& s) override { finish_resume(s); }
 
  private:
@@ -81,8 +78,7 @@ class ChurnBot final : public Bot {
   bool on_fast(std::string_view msg, Clock::time_point now) override;
   void arm();
 
-  net::steady_timer timer_;
-  bool started_ = false, restarted_once_ = false;
+  bool started_ = false;  // a game started: drops armed, and the host restarts matches
 };
 
 }  // namespace mtown::loadtest
