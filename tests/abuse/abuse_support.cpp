@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sstream>
 #include <stdexcept>
 
 #include <catch2/catch.hpp>
@@ -82,10 +81,9 @@ UpgradeResult try_upgrade(int port, const std::string& target, const std::vector
 }
 
 std::optional<double> metric(int port, const std::string& series) {
-  std::istringstream lines(http_get(port, "/metrics").body);
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return std::nullopt;
+  const double v = metric_value(http_get(port, "/metrics").body, series);  // -1: absent (mtown's series are never negative)
+  if (v < 0) return std::nullopt;
+  return v;
 }
 
 Bystander::Bystander(int port) : client(port) {

@@ -10,30 +10,12 @@
 #include <sstream>
 
 #include "mtown/core/config_schema.hpp"
+#include "temp_dir.hpp"
 #include "test_server.hpp"
 
 using namespace mtown::test;
 
 namespace {
-
-// A temp directory removed at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mtown-cli-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string file = path + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-};
 
 struct Entry {
   std::string value;

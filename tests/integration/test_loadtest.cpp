@@ -13,25 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.hpp"
 #include "test_server.hpp"
 
 using namespace mtown::test;
 using nlohmann::json;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mtown-loadtest-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
 
 json read_json(const std::string& path) {
   std::ifstream in(path);

@@ -13,26 +13,13 @@
 
 #include "game_helpers.hpp"
 #include "recording_helpers.hpp"
+#include "temp_dir.hpp"
 
 using namespace mtown::test;
 using namespace mtown::test::games;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mtown-replay-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()));
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // A server that writes .mtrec files to dir/rec, and records to `database` too when given.
 std::vector<std::string> recording_args(const TempDir& dir, const std::string& threads = "2",
@@ -66,13 +53,7 @@ std::string join_lines(const std::vector<json>& lines) {
 
 // The recording of `game_id`, once the server's writer has put it on disk.
 std::string wait_for_recording(const TempDir& dir, const std::string& game_id) {
-  const auto path = dir.file("rec/" + game_id + ".mtrec");
-  const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (!fs::exists(path)) {
-    if (Clock::now() > deadline) FAIL("no recording " << path);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return path;
+  return wait_for_file(dir.file("rec/" + game_id + ".mtrec"));
 }
 
 // `mtown replay ARGS --json`: the exit code and the report.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "game_helpers.hpp"
+#include "temp_dir.hpp"
 
 using namespace mtown::test;
 using namespace mtown::test::games;
@@ -40,15 +41,6 @@ json until_taken_over(WsClient& c, const std::string& id) {
   }
   FAIL("no room_state showed " << id << " as AI");
   return {};
-}
-
-std::string wait_for_file(const std::string& path) {
-  const auto deadline = Clock::now() + std::chrono::seconds(15);
-  while (!std::filesystem::exists(path)) {
-    if (Clock::now() > deadline) FAIL("no recording " << path);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return path;
 }
 
 // `mtown replay FILE --timeline --json` must verify the game, takeover included.
