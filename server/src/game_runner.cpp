@@ -146,6 +146,12 @@ void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data, 
   schedule_deadline();
 }
 
+std::optional<std::uint32_t> GameRunner::seat_of(std::string_view player_id) const {
+  for (std::uint32_t seat = 0; seat < setup_.seats.size(); ++seat)
+    if (setup_.seats[seat].player_id == player_id) return seat;
+  return std::nullopt;
+}
+
 void GameRunner::take_over(std::uint32_t seat, core::AiDifficulty difficulty) {
   if (stopped_ || finished_ || seat >= setup_.seats.size()) return;
   setup_.seats[seat].ai = true;

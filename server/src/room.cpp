@@ -129,11 +129,8 @@ void Room::do_leave(const std::string& player_id, const std::shared_ptr<RoomMemb
   if (!requester && take_over_seat(*it)) return;  // a grace that ran out, in an ai_takeover room
   const Member* old_host = host();
   const bool was_host = old_host && old_host->player_id == player_id;
-  if (runner_ && status_ == RoomStatus::active) {
-    const auto& seats = runner_->setup().seats;
-    for (std::uint32_t seat = 0; seat < seats.size(); ++seat)
-      if (seats[seat].player_id == player_id) runner_->submit(seat, 0, core::leave_input_data());
-  }
+  if (runner_ && status_ == RoomStatus::active)
+    if (const auto seat = runner_->seat_of(player_id)) runner_->submit(*seat, 0, core::leave_input_data());
   members_.erase(it);
   report_left(player_id, !requester);
   publish_summary();

@@ -102,19 +102,17 @@ void Room::do_add_ai(core::AiDifficulty difficulty) {
 bool Room::take_over_seat(Member& member) {
   if (!settings_.ai_takeover || member.ai || !runner_ || status_ != RoomStatus::active || runner_->finished())
     return false;
-  const auto& seats = runner_->setup().seats;
-  std::uint32_t seat = 0;
-  while (seat < seats.size() && seats[seat].player_id != member.player_id) ++seat;
-  if (seat == seats.size()) return false;
+  const auto seat = runner_->seat_of(member.player_id);
+  if (!seat) return false;
   const bool was_host = host() == &member;
-  runner_->take_over(seat, *settings_.ai_takeover);
+  runner_->take_over(*seat, *settings_.ai_takeover);
   member.ai = true;
   member.difficulty = *settings_.ai_takeover;
   member.connected = true;
   member.sink.reset();
   report_left(member.player_id, /*disconnected=*/true);  // the human is gone; the AI is not mirrored
   publish_summary();
-  core::log_info("seat_taken_over", {{"room", settings_.code}, {"player", member.player_id}, {"seat", seat},
+  core::log_info("seat_taken_over", {{"room", settings_.code}, {"player", member.player_id}, {"seat", *seat},
                                      {"difficulty", core::ai_difficulty_name(member.difficulty)}});
   if (human_count() == 0) {
     arm_empty_timer();
@@ -173,19 +171,18 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   if (find_member(player_id) == members_.end()) return refuse(ErrorCode::not_in_room, "you are not in this room");
   if (status_ != RoomStatus::active || !runner_)
     return refuse(ErrorCode::game_not_started, status_ == RoomStatus::completed ? "the game is over" : "the game has not started");
-  const auto& seats = runner_->setup().seats;
-  std::uint32_t seat = 0;
-  while (seat < seats.size() && seats[seat].player_id != player_id) ++seat;
-  if (seat == seats.size()) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
+  const auto seat = runner_->seat_of(player_id);
+  if (!seat) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
   const auto& game = runner_->game();
   if (auto bad = game.validate_input(data)) return refuse(bad->code, bad->message);
-  if (data.value("action", "") == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
-  if (data.value("action", "") == "ai_takeover")
+  const auto action = data.value("action", std::string());  // looked up once per input
+  if (action == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
+  if (action == "ai_takeover")
     return refuse(ErrorCode::bad_message, "ai_takeover is the room's, when a seat's grace runs out");
   if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
     return refuse(ErrorCode::not_host, "only the host may do that");
   if (services_->live) services_->live->player_active(player_id);
-  runner_->submit(seat, input_seq, std::move(data), rid);
+  runner_->submit(*seat, input_seq, std::move(data), rid);
 }
 
 void Room::send_to_seat(std::uint32_t seat, const core::SharedMessage& message) {

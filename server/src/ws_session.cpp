@@ -47,8 +47,6 @@ WsSession::WsSession(Stream&& stream, ServerContext& ctx, std::string subprotoco
              subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
       heartbeat_(ws_.get_executor()),
-      // With a valid token the player is the token's subject.
-      claimed_player_(admission.claims ? admission.claims->subject : std::string()),
       gate_(ctx, std::move(admission), ws_.get_executor()) {}
 
 WsSession::~WsSession() { ctx_.open_connections.fetch_sub(1); }
@@ -94,7 +92,9 @@ void WsSession::on_accept(beast::error_code ec) {
 }
 
 void WsSession::start_session(json resume_refused) {
-  session_ = ctx_.player_sessions.create(claimed_player_);
+  // With a valid token at the upgrade the player is the token's subject (no message has
+  // been read yet, so this is still the upgrade's claim).
+  session_ = ctx_.player_sessions.create(gate_.claimed_player());
   session_->attach_first(weak_from_this());
   core::log_debug("ws_connected", {{"session", session_->session_id}, {"player", session_->player_id}});
   const auto& c = ctx_.config;

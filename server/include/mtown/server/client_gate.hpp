@@ -75,7 +75,8 @@ class ClientGate {
   void note_join_miss();
   AuthResult authenticate(const core::ClientMessage& msg, const std::string& player_id, bool in_room);
 
-  const std::string& ip() const { return admission_.ip; }
+  // The token's subject when the upgrade carried a valid token (or `auth` succeeded); empty: anonymous.
+  std::string claimed_player() const { return admission_.claims ? admission_.claims->subject : std::string(); }
 
  private:
   Refusal rate_limited(std::chrono::milliseconds retry_after, const core::ClientMessage* msg, std::string_view what);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -76,6 +77,8 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   void take_over(std::uint32_t seat, core::AiDifficulty difficulty);
 
   const GameSetup& setup() const { return setup_; }
+  // The seat `player_id` plays; nullopt when it has none in this game.
+  std::optional<std::uint32_t> seat_of(std::string_view player_id) const;
   const core::Game& game() const { return *game_; }
   bool finished() const { return finished_; }
   core::Tick tick() const { return tick_; }

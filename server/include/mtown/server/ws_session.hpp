@@ -85,8 +85,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   bool close_pending_ = false;  // close once the queue is flushed
   bool close_sent_ = false;
   bool closed_ = false;
-  std::string claimed_player_;  // the token's subject at upgrade; empty: anonymous
-  ClientGate gate_;             // auth state and rate limits
+  ClientGate gate_;  // auth state and rate limits; the token's subject at upgrade
 };
 
 }  // namespace mtown::server
