@@ -1,8 +1,10 @@
 #include "mtown/core/json_schema.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "mtown/core/text.hpp"
 
@@ -16,24 +18,40 @@ constexpr std::array kKeywords{"$schema", "$id", "title", "description", "defaul
                                "const", "minimum", "maximum", "minLength", "maxLength",
                                "pattern", "items", "minItems", "maxItems"};
 
-bool has_type(const json& v, const std::string& t) {
-  if (t == "object") return v.is_object();
-  if (t == "array") return v.is_array();
-  if (t == "string") return v.is_string();
-  if (t == "boolean") return v.is_boolean();
-  if (t == "null") return v.is_null();
-  if (t == "number") return v.is_number();
-  if (t == "integer") {
+enum TypeBit : unsigned {
+  kObject = 1, kArray = 2, kString = 4, kBoolean = 8, kNull = 16, kNumber = 32, kInteger = 64,
+};
+
+unsigned type_bit(const std::string& t) {
+  if (t == "object") return kObject;
+  if (t == "array") return kArray;
+  if (t == "string") return kString;
+  if (t == "boolean") return kBoolean;
+  if (t == "null") return kNull;
+  if (t == "number") return kNumber;
+  if (t == "integer") return kInteger;
+  return 0;  // an unknown type name admits nothing
+}
+
+bool has_type(const json& v, unsigned mask) {
+  if ((mask & kObject) && v.is_object()) return true;
+  if ((mask & kArray) && v.is_array()) return true;
+  if ((mask & kString) && v.is_string()) return true;
+  if ((mask & kBoolean) && v.is_boolean()) return true;
+  if ((mask & kNull) && v.is_null()) return true;
+  if ((mask & kNumber) && v.is_number()) return true;
+  if (mask & kInteger) {
     // A whole float counts (JSON Schema); no cast to an integer type, which is UB past its range.
     if (v.is_number_integer()) return true;
-    if (!v.is_number_float()) return false;
-    const double d = v.get<double>();
-    return std::isfinite(d) && std::trunc(d) == d;
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      return std::isfinite(d) && std::trunc(d) == d;
+    }
   }
   return false;
 }
 
-std::string escape_pointer(const std::string& key) {
+std::string escape_pointer(std::string_view key) {
   std::string out;
   for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
   return out;
@@ -45,18 +63,63 @@ std::string list(const json& values) {
   return out;
 }
 
-std::string number_text(const json& n) { return n.dump(); }
-
 std::string with_article(const std::string& type) {
   return (type == "integer" || type == "object" || type == "array" ? "an " : "a ") + type;
 }
 
+// A bound keyword with the message it fails with.
+template <class T>
+struct Bound {
+  T value{};
+  std::string message;
+};
+
 }  // namespace
 
-JsonSchema::JsonSchema(json schema) : schema_(std::move(schema)) { compile(schema_, "#"); }
+struct JsonSchema::Node {
+  std::optional<Bound<unsigned>> type;  // a mask of TypeBit
+  std::optional<json> const_value;
+  std::string const_message;
+  std::optional<json> enum_values;
+  std::string enum_message;
+  std::optional<Bound<double>> minimum, maximum;
+  std::optional<Bound<std::size_t>> min_length, max_length, min_items, max_items;
+  std::optional<std::regex> pattern;
+  std::unique_ptr<Node> items;
+  std::vector<std::string> required;
+  bool has_properties = false;
+  std::vector<std::pair<std::string, std::unique_ptr<Node>>> properties;  // few per schema: searched in order
+  bool closed = false;                                   // additionalProperties: false
 
-void JsonSchema::compile(const json& node, const std::string& where) {
+  const Node* property(const std::string& name) const {
+    for (const auto& [key, node] : properties)
+      if (key == name) return node.get();
+    return nullptr;
+  }
+};
+
+// Where a value sits in the document, as a chain up to the root; written out as a JSON
+// pointer only when a violation is reported.
+struct JsonSchema::Path {
+  const Path* up = nullptr;
+  std::string_view key;  // an object member, or
+  std::size_t index = 0;  // an array item when `key` is null
+  bool is_index = false;
+
+  std::string pointer() const {
+    if (!up) return {};
+    return up->pointer() + "/" + (is_index ? std::to_string(index) : escape_pointer(key));
+  }
+};
+
+namespace {
+
+using Node = JsonSchema::Node;
+using Path = JsonSchema::Path;
+
+Node compile(const json& node, const std::string& where) {
   if (!node.is_object()) throw std::invalid_argument(where + ": a schema must be an object");
+  Node out;
   for (const auto& [key, value] : node.items()) {
     if (std::find(kKeywords.begin(), kKeywords.end(), key) == kKeywords.end())
       throw std::invalid_argument(where + ": unsupported keyword " + key);
@@ -64,71 +127,99 @@ void JsonSchema::compile(const json& node, const std::string& where) {
       throw std::invalid_argument(where + ": additionalProperties must be false");
     if (key == "pattern") {
       try {
-        patterns_.emplace(value.get<std::string>(), std::regex(value.get<std::string>()));
+        out.pattern.emplace(value.get<std::string>());
       } catch (const std::regex_error& e) {
         throw std::invalid_argument(where + ": bad pattern: " + e.what());
       }
     }
   }
-  if (node.contains("properties"))
-    for (const auto& [name, sub] : node["properties"].items()) compile(sub, where + "/properties/" + name);
-  if (node.contains("items")) compile(node["items"], where + "/items");
+  if (const auto t = node.find("type"); t != node.end()) {
+    Bound<unsigned> type;
+    if (t->is_string()) {
+      type.value = type_bit(t->get<std::string>());
+      type.message = "must be " + with_article(t->get<std::string>());
+    } else {
+      for (const auto& one : *t) type.value |= type_bit(one.get<std::string>());
+      type.message = "must be one of " + list(*t);
+    }
+    out.type = std::move(type);
+  }
+  if (const auto c = node.find("const"); c != node.end()) {
+    out.const_value = *c;
+    out.const_message = "must be " + c->dump();
+  }
+  if (const auto e = node.find("enum"); e != node.end()) {
+    out.enum_values = *e;
+    out.enum_message = "must be one of " + list(*e);
+  }
+  if (const auto m = node.find("minimum"); m != node.end())
+    out.minimum = Bound<double>{m->get<double>(), "must be at least " + m->dump()};
+  if (const auto m = node.find("maximum"); m != node.end())
+    out.maximum = Bound<double>{m->get<double>(), "must be at most " + m->dump()};
+  if (const auto m = node.find("minLength"); m != node.end())
+    out.min_length = Bound<std::size_t>{m->get<std::size_t>(), "must have at least " + m->dump() + " characters"};
+  if (const auto m = node.find("maxLength"); m != node.end())
+    out.max_length = Bound<std::size_t>{m->get<std::size_t>(), "must have at most " + m->dump() + " characters"};
+  if (const auto m = node.find("minItems"); m != node.end())
+    out.min_items = Bound<std::size_t>{m->get<std::size_t>(), "must have at least " + m->dump() + " items"};
+  if (const auto m = node.find("maxItems"); m != node.end())
+    out.max_items = Bound<std::size_t>{m->get<std::size_t>(), "must have at most " + m->dump() + " items"};
+  if (const auto r = node.find("required"); r != node.end())
+    for (const auto& name : *r) out.required.push_back(name.get<std::string>());
+  if (const auto p = node.find("properties"); p != node.end()) {
+    out.has_properties = true;
+    for (const auto& [name, sub] : p->items())
+      out.properties.emplace_back(name, std::make_unique<Node>(compile(sub, where + "/properties/" + name)));
+  }
+  if (const auto i = node.find("items"); i != node.end()) out.items = std::make_unique<Node>(compile(*i, where + "/items"));
+  out.closed = node.contains("additionalProperties");
+  return out;
 }
 
-std::optional<SchemaViolation> JsonSchema::validate(const json& doc) const { return check(schema_, doc, ""); }
-
-std::optional<SchemaViolation> JsonSchema::check(const json& s, const json& v, const std::string& ptr) const {
-  const auto fail = [&](std::string msg) { return SchemaViolation{ptr, std::move(msg)}; };
-  if (const auto t = s.find("type"); t != s.end()) {
-    bool ok = false;
-    if (t->is_string()) ok = has_type(v, t->get<std::string>());
-    else
-      for (const auto& one : *t) ok = ok || has_type(v, one.get<std::string>());
-    if (!ok) return fail("must be " + (t->is_string() ? with_article(t->get<std::string>()) : "one of " + list(*t)));
-  }
-  if (const auto c = s.find("const"); c != s.end() && v != *c) return fail("must be " + c->dump());
-  if (const auto e = s.find("enum"); e != s.end() && std::find(e->begin(), e->end(), v) == e->end())
-    return fail("must be one of " + list(*e));
+std::optional<SchemaViolation> check(const Node& s, const json& v, const Path& at) {
+  const auto fail = [&](const std::string& msg) { return SchemaViolation{at.pointer(), msg}; };
+  if (s.type && !has_type(v, s.type->value)) return fail(s.type->message);
+  if (s.const_value && v != *s.const_value) return fail(s.const_message);
+  if (s.enum_values && std::find(s.enum_values->begin(), s.enum_values->end(), v) == s.enum_values->end())
+    return fail(s.enum_message);
   if (v.is_number()) {
-    if (const auto m = s.find("minimum"); m != s.end() && v.get<double>() < m->get<double>())
-      return fail("must be at least " + number_text(*m));
-    if (const auto m = s.find("maximum"); m != s.end() && v.get<double>() > m->get<double>())
-      return fail("must be at most " + number_text(*m));
+    if (s.minimum && v.get<double>() < s.minimum->value) return fail(s.minimum->message);
+    if (s.maximum && v.get<double>() > s.maximum->value) return fail(s.maximum->message);
   }
-  if (v.is_string()) {
+  if (v.is_string() && (s.min_length || s.max_length || s.pattern)) {
     const auto& str = v.get_ref<const std::string&>();
     const auto len = utf8_length(str);
-    if (const auto m = s.find("minLength"); m != s.end() && len < m->get<std::size_t>())
-      return fail(len == 0 ? "must not be empty" : "must have at least " + m->dump() + " characters");
-    if (const auto m = s.find("maxLength"); m != s.end() && len > m->get<std::size_t>())
-      return fail("must have at most " + m->dump() + " characters");
-    if (const auto p = s.find("pattern"); p != s.end() && !std::regex_search(str, patterns_.at(p->get<std::string>())))
-      return fail("has the wrong format");
+    if (s.min_length && len < s.min_length->value) return fail(len == 0 ? "must not be empty" : s.min_length->message);
+    if (s.max_length && len > s.max_length->value) return fail(s.max_length->message);
+    if (s.pattern && !std::regex_search(str, *s.pattern)) return fail("has the wrong format");
   }
   if (v.is_array()) {
-    if (const auto m = s.find("minItems"); m != s.end() && v.size() < m->get<std::size_t>())
-      return fail("must have at least " + m->dump() + " items");
-    if (const auto m = s.find("maxItems"); m != s.end() && v.size() > m->get<std::size_t>())
-      return fail("must have at most " + m->dump() + " items");
-    if (const auto items = s.find("items"); items != s.end())
+    if (s.min_items && v.size() < s.min_items->value) return fail(s.min_items->message);
+    if (s.max_items && v.size() > s.max_items->value) return fail(s.max_items->message);
+    if (s.items)
       for (std::size_t i = 0; i < v.size(); ++i)
-        if (auto bad = check(*items, v[i], ptr + "/" + std::to_string(i))) return bad;
+        if (auto bad = check(*s.items, v[i], Path{&at, {}, i, true})) return bad;
   }
   if (v.is_object()) {
-    if (const auto req = s.find("required"); req != s.end())
-      for (const auto& name : *req)
-        if (!v.contains(name.get<std::string>()))
-          return SchemaViolation{ptr + "/" + escape_pointer(name.get<std::string>()), "is required"};
-    const auto props = s.find("properties");
+    for (const auto& name : s.required)
+      if (!v.contains(name)) return SchemaViolation{Path{&at, name}.pointer(), "is required"};
     for (const auto& [name, value] : v.items()) {
-      const bool known = props != s.end() && props->contains(name);
-      if (!known && s.contains("additionalProperties"))
-        return SchemaViolation{ptr + "/" + escape_pointer(name), "is not a known field"};
+      const Node* known = s.has_properties ? s.property(name) : nullptr;
+      if (!known && s.closed) return SchemaViolation{Path{&at, name}.pointer(), "is not a known field"};
       if (known)
-        if (auto bad = check((*props)[name], value, ptr + "/" + escape_pointer(name))) return bad;
+        if (auto bad = check(*known, value, Path{&at, name})) return bad;
     }
   }
   return std::nullopt;
 }
+
+}  // namespace
+
+JsonSchema::JsonSchema(json schema)
+    : schema_(std::move(schema)), root_(std::make_unique<Node>(compile(schema_, "#"))) {}
+JsonSchema::JsonSchema(JsonSchema&&) noexcept = default;
+JsonSchema::~JsonSchema() = default;
+
+std::optional<SchemaViolation> JsonSchema::validate(const json& doc) const { return check(*root_, doc, Path{}); }
 
 }  // namespace mtown::core

@@ -4,10 +4,11 @@
 // with any other keyword is refused at load, so the docs can never promise a check the
 // server does not make.
 #pragma once
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,19 +23,22 @@ class JsonSchema {
  public:
   // Throws std::invalid_argument on an unsupported keyword or a bad pattern.
   explicit JsonSchema(nlohmann::json schema);
-  JsonSchema(JsonSchema&&) = default;
+  JsonSchema(JsonSchema&&) noexcept;
+  ~JsonSchema();
 
   // The first violation found, or nullopt when doc is valid.
   std::optional<SchemaViolation> validate(const nlohmann::json& doc) const;
   const nlohmann::json& schema() const { return schema_; }
 
- private:
-  void compile(const nlohmann::json& node, const std::string& where);
-  std::optional<SchemaViolation> check(const nlohmann::json& s, const nlohmann::json& v,
-                                       const std::string& ptr) const;
+  // The schema compiled at load (keywords read once, messages written once): every
+  // client message is checked against one, so validation does no keyword lookups and
+  // builds a JSON pointer only for the violation it reports.
+  struct Node;
+  struct Path;
 
+ private:
   nlohmann::json schema_;
-  std::unordered_map<std::string, std::regex> patterns_;
+  std::unique_ptr<Node> root_;
 };
 
 }  // namespace mtown::core
