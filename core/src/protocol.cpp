@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mtown/core/embedded.hpp"
+#include "mtown/core/json_reader.hpp"
 #include "mtown/core/text.hpp"
 
 namespace mtown::core {
@@ -147,9 +148,9 @@ ProtocolDecoder::ProtocolDecoder() {
 DecodeResult ProtocolDecoder::decode(std::string_view text) const {
   if (json_depth(text) > kMaxJsonDepth)
     return DecodeError{ErrorCode::bad_json, "JSON nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return DecodeError{ErrorCode::bad_json, "not valid JSON", "", nullptr};
-  return validate(std::move(doc));
+  auto doc = read_json(text, kMaxJsonDepth);
+  if (!doc) return DecodeError{ErrorCode::bad_json, "not valid JSON", "", nullptr};
+  return validate(std::move(*doc));
 }
 
 DecodeResult ProtocolDecoder::decode_msgpack(std::string_view bytes) const {

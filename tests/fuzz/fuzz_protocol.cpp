@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "mtown/core/json_reader.hpp"
 #include "mtown/core/jwt.hpp"
 #include "mtown/core/protocol.hpp"
 #include "mtown/core/text.hpp"
@@ -19,7 +20,17 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 
+// The decoder's JSON parser accepts and builds exactly what nlohmann's parser does.
+void same_as_nlohmann(std::string_view data) {
+  if (json_depth(data) > kMaxJsonDepth) return;
+  const auto reference = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
+  const auto ours = read_json(data, kMaxJsonDepth);
+  require(reference.is_discarded() == !ours.has_value());
+  if (ours) require(reference == *ours && reference.dump() == ours->dump());
+}
+
 void decode(const ProtocolDecoder& decoder, std::string_view data, bool msgpack) {
+  if (!msgpack) same_as_nlohmann(data);
   const auto result = msgpack ? decoder.decode_msgpack(data) : decoder.decode(data);
   if (const auto* msg = std::get_if<ClientMessage>(&result)) {
     // Whatever passes validation is an object with a known type, and strings are UTF-8.

@@ -1,0 +1,272 @@
+#include "mtown/core/json_reader.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+namespace mtown::core {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(std::string_view text, int max_depth) : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+
+  std::optional<json> document() {
+    if (end_ - p_ >= 3 && p_[0] == '\xEF' && p_[1] == '\xBB' && p_[2] == '\xBF') p_ += 3;  // as nlohmann: skip a BOM
+    json out;
+    skip_ws();
+    if (!value(out, 0)) return std::nullopt;
+    skip_ws();
+    if (p_ != end_) return std::nullopt;
+    return out;
+  }
+
+ private:
+  void skip_ws() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  bool value(json& out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{': return object(out, depth + 1);
+      case '[': return array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        out = std::move(s);
+        return true;
+      }
+      case 't': out = true; return literal("true");
+      case 'f': out = false; return literal("false");
+      case 'n': out = nullptr; return literal("null");
+      default: return number(out);
+    }
+  }
+
+  bool object(json& out, int depth) {
+    if (depth > max_depth_) return false;
+    ++p_;  // '{'
+    out = json::object();
+    auto& members = out.get_ref<json::object_t&>();
+    skip_ws();
+    if (p_ != end_ && *p_ == '}') return ++p_, true;
+    for (;;) {
+      std::string key;
+      if (p_ == end_ || *p_ != '"' || !string(key)) return false;
+      skip_ws();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      skip_ws();
+      json member;
+      if (!value(member, depth)) return false;
+      members[std::move(key)] = std::move(member);  // a repeated key: the last one wins
+      skip_ws();
+      if (p_ == end_) return false;
+      if (*p_ == '}') return ++p_, true;
+      if (*p_ != ',') return false;
+      ++p_;
+      skip_ws();
+    }
+  }
+
+  bool array(json& out, int depth) {
+    if (depth > max_depth_) return false;
+    ++p_;  // '['
+    out = json::array();
+    auto& items = out.get_ref<json::array_t&>();
+    skip_ws();
+    if (p_ != end_ && *p_ == ']') return ++p_, true;
+    for (;;) {
+      items.emplace_back();
+      if (!value(items.back(), depth)) return false;
+      skip_ws();
+      if (p_ == end_) return false;
+      if (*p_ == ']') return ++p_, true;
+      if (*p_ != ',') return false;
+      ++p_;
+      skip_ws();
+    }
+  }
+
+  static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+  bool number(json& out) {
+    const char* start = p_;
+    const bool negative = p_ != end_ && *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_ || !digit(*p_)) return false;
+    if (*p_ == '0') ++p_;  // no leading zeros
+    else
+      while (p_ != end_ && digit(*p_)) ++p_;
+    bool integer = true;
+    if (p_ != end_ && *p_ == '.') {
+      integer = false;
+      ++p_;
+      if (p_ == end_ || !digit(*p_)) return false;
+      while (p_ != end_ && digit(*p_)) ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      integer = false;
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !digit(*p_)) return false;
+      while (p_ != end_ && digit(*p_)) ++p_;
+    }
+    if (integer) {
+      // In range: an integer of nlohmann's types; out of range it becomes a float, as there.
+      if (negative) {
+        std::int64_t v = 0;
+        if (std::from_chars(start, p_, v).ec == std::errc()) return out = v, true;
+      } else {
+        std::uint64_t v = 0;
+        if (std::from_chars(start, p_, v).ec == std::errc()) return out = v, true;
+      }
+    }
+    // strtod, as nlohmann: the same rounding, underflow to zero or a subnormal; like
+    // nlohmann's parser, a float that overflows is an error.
+    const std::string token(start, p_);
+    errno = 0;
+    const double d = std::strtod(token.c_str(), nullptr);
+    if (!std::isfinite(d)) return false;
+    out = d;
+    return true;
+  }
+
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // The four hex digits after "\u"; -1 if they are not.
+  int code_unit() {
+    if (end_ - p_ < 4) return -1;
+    int v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = hex(p_[i]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    p_ += 4;
+    return v;
+  }
+
+  static void append_utf8(std::string& s, std::uint32_t cp) {
+    if (cp < 0x80) {
+      s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      s += static_cast<char>(0xC0 | (cp >> 6));
+      s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      s += static_cast<char>(0xE0 | (cp >> 12));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      s += static_cast<char>(0xF0 | (cp >> 18));
+      s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  bool escape(std::string& s) {
+    if (p_ == end_) return false;
+    const char c = *p_++;
+    switch (c) {
+      case '"': s += '"'; return true;
+      case '\\': s += '\\'; return true;
+      case '/': s += '/'; return true;
+      case 'b': s += '\b'; return true;
+      case 'f': s += '\f'; return true;
+      case 'n': s += '\n'; return true;
+      case 'r': s += '\r'; return true;
+      case 't': s += '\t'; return true;
+      case 'u': break;
+      default: return false;
+    }
+    const int unit = code_unit();
+    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;  // a low surrogate alone
+    std::uint32_t cp = static_cast<std::uint32_t>(unit);
+    if (unit >= 0xD800 && unit <= 0xDBFF) {  // must pair with a low surrogate
+      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+      p_ += 2;
+      const int low = code_unit();
+      if (low < 0xDC00 || low > 0xDFFF) return false;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<std::uint32_t>(low) - 0xDC00);
+    }
+    append_utf8(s, cp);
+    return true;
+  }
+
+  // One UTF-8 sequence starting at a byte >= 0x80, copied if well formed (RFC 3629: no
+  // overlong forms, no surrogates, nothing past U+10FFFF).
+  bool utf8(std::string& s) {
+    const auto b = [this](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
+    const auto cont = [&](std::ptrdiff_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+      return end_ - p_ > i && b(i) >= lo && b(i) <= hi;
+    };
+    const unsigned char c = b(0);
+    int n = 0;
+    if (c >= 0xC2 && c <= 0xDF) n = cont(1) ? 2 : 0;
+    else if (c == 0xE0) n = cont(1, 0xA0) && cont(2) ? 3 : 0;
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = cont(1) && cont(2) ? 3 : 0;
+    else if (c == 0xED) n = cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+    else if (c == 0xF0) n = cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+    else if (c >= 0xF1 && c <= 0xF3) n = cont(1) && cont(2) && cont(3) ? 4 : 0;
+    else if (c == 0xF4) n = cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+    if (n == 0) return false;
+    s.append(p_, static_cast<std::size_t>(n));
+    p_ += n;
+    return true;
+  }
+
+  bool string(std::string& s) {
+    ++p_;  // '"'
+    for (;;) {
+      // The plain run up to the next quote, escape, control or non-ASCII byte, in one append.
+      const char* run = p_;
+      while (p_ != end_) {
+        const auto c = static_cast<unsigned char>(*p_);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        ++p_;
+      }
+      s.append(run, static_cast<std::size_t>(p_ - run));
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') return ++p_, true;
+      if (c == '\\') {
+        ++p_;
+        if (!escape(s)) return false;
+      } else if (c < 0x20) {
+        return false;  // control characters must be escaped
+      } else if (!utf8(s)) {
+        return false;
+      }
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  int max_depth_;
+};
+
+}  // namespace
+
+std::optional<nlohmann::json> read_json(std::string_view text, int max_depth) {
+  return Reader(text, max_depth).document();
+}
+
+}  // namespace mtown::core
