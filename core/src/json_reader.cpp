@@ -1,6 +1,5 @@
 #include "mtown/core/json_reader.hpp"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -134,11 +133,14 @@ class Reader {
         if (std::from_chars(start, p_, v).ec == std::errc()) return out = v, true;
       }
     }
-    // strtod, as nlohmann: the same rounding, underflow to zero or a subnormal; like
-    // nlohmann's parser, a float that overflows is an error.
-    const std::string token(start, p_);
-    errno = 0;
-    const double d = std::strtod(token.c_str(), nullptr);
+    // Correctly rounded like nlohmann's strtod; past the double range (where from_chars
+    // reports an error) strtod itself decides: underflow gives zero or a subnormal, and,
+    // as in nlohmann's parser, a float that overflows is an error.
+    double d = 0;
+    if (const auto r = std::from_chars(start, p_, d); r.ec != std::errc() || r.ptr != p_) {
+      const std::string token(start, p_);
+      d = std::strtod(token.c_str(), nullptr);
+    }
     if (!std::isfinite(d)) return false;
     out = d;
     return true;
