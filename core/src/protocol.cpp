@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -253,6 +254,13 @@ std::int64_t epoch_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-std::string seq_prefix(std::uint64_t seq) { return "{\"seq\":" + std::to_string(seq) + ","; }
+std::string seq_prefix(std::uint64_t seq) {
+  // Once per message per recipient: one buffer, no temporaries (fits the small-string buffer
+  // up to seq 99,999,999).
+  char out[32] = "{\"seq\":";
+  char* end = std::to_chars(out + 7, out + sizeof out - 1, seq).ptr;
+  *end++ = ',';
+  return std::string(out, end);
+}
 
 }  // namespace mtown::core

@@ -1,5 +1,6 @@
 #include "mtown/server/game_runner.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <utility>
 #include <thread>
@@ -57,20 +58,23 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
     // sorted key order json::dump() would use, without building a JSON tree.
     std::string body;
     body.reserve((size_hint ? *size_hint : 256) + 64);
+    char number[24];
+    const auto append_number = [&](std::uint64_t v) { body.append(number, std::to_chars(number, number + 24, v).ptr); };
     body += "{\"acks\":[";
     const auto acks = game.acks();
     for (std::size_t i = 0; i < acks.size(); ++i) {
       if (i) body += ',';
-      body += std::to_string(acks[i]);
+      append_number(acks[i]);
     }
     body += "],\"code\":";
     body += json(code).dump();
     body += ",\"delta\":";
     if (game.write_delta_json(body)) {
       body += ",\"events\":";
-      body += out.events.empty() ? std::string("[]") : json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
+      if (out.events.empty()) body += "[]";
+      else body += json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
       body += ",\"tick\":";
-      body += std::to_string(tick);
+      append_number(tick);
       body += ",\"type\":\"state\"}";
       if (size_hint) *size_hint = body.size();
       return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));

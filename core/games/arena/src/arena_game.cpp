@@ -2,6 +2,7 @@
 // Step order per tick: respawns, inputs in arrival order, AI seats in seat order,
 // movement, match timer. The wire shapes and the hash order are in docs/games/arena.md.
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -35,39 +36,47 @@ json player_json(const ArenaPlayer& p) {
               {"left", p.left}};
 }
 
+void append_number(std::string& out, std::int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
 // One field of a player's delta, in the order nlohmann's json (sorted keys) writes them,
-// so the text equals delta().dump() byte for byte.
-template <class T>
-void write_field(std::string& out, bool& first, const char* key, const T& before, const T& after) {
+// so the text equals delta().dump() byte for byte. `key` is written with its quotes and
+// colon: ",\"x\":" (the first field's comma becomes the object's brace).
+template <std::size_t N, class T>
+void write_field(std::string& out, bool& first, const char (&key)[N], const T& before, const T& after) {
   if (before == after) return;
-  out += first ? "{\"" : ",\"";
+  out.append(key, N - 1);
+  if (first) out[out.size() - (N - 1)] = '{';
   first = false;
-  out += key;
-  out += "\":";
   if constexpr (std::is_same_v<T, bool>) out += after ? "true" : "false";
-  else out += std::to_string(after);
+  else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, after).ptr);
+  } else append_number(out, after);
 }
 
 // Appends `"seat":{...}` for a player that changed; false when nothing did.
 bool write_player_diff(std::string& out, std::size_t seat, const ArenaPublicFields& a, const ArenaPublicFields& b) {
   if (a == b) return false;
   out += '"';
-  out += std::to_string(seat);
+  append_number(out, static_cast<std::int64_t>(seat));
   out += "\":";
   bool first = true;
-  write_field(out, first, "ability_ready_tick", a.ability_ready_tick, b.ability_ready_tick);
-  write_field(out, first, "alive", a.alive, b.alive);
-  write_field(out, first, "attack_ready_tick", a.attack_ready_tick, b.attack_ready_tick);
-  write_field(out, first, "deaths", a.deaths, b.deaths);
-  write_field(out, first, "fx", a.fx, b.fx);
-  write_field(out, first, "fy", a.fy, b.fy);
-  write_field(out, first, "hp", a.hp, b.hp);
-  write_field(out, first, "last_input_seq", a.last_input_seq, b.last_input_seq);
-  write_field(out, first, "left", a.left, b.left);
-  write_field(out, first, "respawn_tick", a.respawn_tick, b.respawn_tick);
-  write_field(out, first, "score", a.score, b.score);
-  write_field(out, first, "x", a.x, b.x);
-  write_field(out, first, "y", a.y, b.y);
+  write_field(out, first, ",\"ability_ready_tick\":", a.ability_ready_tick, b.ability_ready_tick);
+  write_field(out, first, ",\"alive\":", a.alive, b.alive);
+  write_field(out, first, ",\"attack_ready_tick\":", a.attack_ready_tick, b.attack_ready_tick);
+  write_field(out, first, ",\"deaths\":", a.deaths, b.deaths);
+  write_field(out, first, ",\"fx\":", a.fx, b.fx);
+  write_field(out, first, ",\"fy\":", a.fy, b.fy);
+  write_field(out, first, ",\"hp\":", a.hp, b.hp);
+  write_field(out, first, ",\"last_input_seq\":", a.last_input_seq, b.last_input_seq);
+  write_field(out, first, ",\"left\":", a.left, b.left);
+  write_field(out, first, ",\"respawn_tick\":", a.respawn_tick, b.respawn_tick);
+  write_field(out, first, ",\"score\":", a.score, b.score);
+  write_field(out, first, ",\"x\":", a.x, b.x);
+  write_field(out, first, ",\"y\":", a.y, b.y);
   out += '}';
   return true;
 }
@@ -192,9 +201,9 @@ bool ArenaGame::write_delta_json(std::string& out) const {
   }
   const core::Tick left = tuning_.match_ticks - std::min(tick_, tuning_.match_ticks);
   out += "},\"tick\":";
-  out += std::to_string(tick_);
+  append_number(out, static_cast<std::int64_t>(tick_));
   out += ",\"ticks_left\":";
-  out += std::to_string(left);
+  append_number(out, static_cast<std::int64_t>(left));
   out += '}';
   return true;
 }
