@@ -53,14 +53,28 @@ void LiveMirror::leave(PlayerEntry& p, bool connected, std::int64_t now_ms) {
   p.room.clear();
   p.connected = connected;
   p.last_activity_ms = now_ms;
-  write_player(p, finals_);
+  std::vector<Command> last;
+  write_player(p, last);
+  owe(std::move(last[0]), std::move(last[1]));
+}
+
+void LiveMirror::owe(Command first, Command second) {
+  // Dropping the newest keeps every owed pair whole. What is dropped heals by itself: the
+  // room's and player's keys expire (no heartbeat refreshes them) and the sweep clears
+  // rooms:active once Redis is back.
+  if (finals_.size() >= 2 * options_.max_finals) {
+    dropped_updates_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  finals_.push_back(std::move(first));
+  finals_.push_back(std::move(second));
 }
 
 void LiveMirror::room_closed(const std::string& code) {
   std::lock_guard lock(mutex_);
   rooms_.erase(code);
-  finals_.push_back({"DEL", keys::room(code), keys::game_state(code), keys::votes_elimination(code), keys::votes_final(code)});
-  finals_.push_back({"SREM", std::string(keys::kRoomsActive), code});
+  owe({"DEL", keys::room(code), keys::game_state(code), keys::votes_elimination(code), keys::votes_final(code)},
+      {"SREM", std::string(keys::kRoomsActive), code});
   for (auto& [id, p] : players_)
     if (p.room == code) leave(p, p.connected, p.last_activity_ms);
   std::erase_if(players_, [](const auto& kv) { return kv.second.room.empty(); });
@@ -196,6 +210,10 @@ void LiveMirror::failed(Batch batch) {
     batch.commands.insert(batch.commands.end(), std::make_move_iterator(finals_.begin()),
                           std::make_move_iterator(finals_.end()));
     finals_ = std::move(batch.commands);
+    if (finals_.size() > 2 * options_.max_finals) {
+      dropped_updates_.fetch_add((finals_.size() - 2 * options_.max_finals) / 2, std::memory_order_relaxed);
+      finals_.resize(2 * options_.max_finals);
+    }
   }
   mark_all_dirty();
 }

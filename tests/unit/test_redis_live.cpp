@@ -272,3 +272,54 @@ TEST_CASE("live mirror: the heartbeat refreshes the TTL of every owned key", "[r
   CHECK_FALSE(has(ttls, {"EXPIRE", "votes:final:ABCD", "45"}));
   CHECK(has(ttls, {"EXPIRE", "player:p_1", "45"}));
 }
+
+TEST_CASE("live mirror: owed deletions stay bounded while Redis is down; pairs stay whole", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_finals = 3;
+  server::LiveMirror m(o);
+  // Room churn while every flush fails: each closed room owes a DEL and an SREM.
+  for (int i = 0; i < 10; ++i) {
+    auto r = room_abcd();
+    r.code = std::string("ROOM") + static_cast<char>('A' + i);
+    r.players.clear();
+    m.room_changed(r, 1);
+    m.room_closed(r.code);
+    if (i % 2 == 1) m.failed(m.take());
+  }
+  CHECK(m.dropped_updates() == 7);
+  const auto batch = m.take();
+  REQUIRE(batch.finals == 6);
+  for (std::size_t i = 0; i < batch.finals; i += 2) {
+    CHECK(batch.commands[i][0] == "DEL");
+    CHECK(batch.commands[i + 1][0] == "SREM");
+    CHECK(batch.commands[i][1] == "room:" + batch.commands[i + 1][2]);
+  }
+  // The oldest owed deletions are the ones kept.
+  CHECK(has(batch.commands, {"SREM", "rooms:active", "ROOMA"}));
+  CHECK(has(batch.commands, {"SREM", "rooms:active", "ROOMC"}));
+  CHECK_FALSE(has(batch.commands, {"SREM", "rooms:active", "ROOMD"}));
+  CHECK(m.take().empty());
+}
+
+TEST_CASE("live mirror: a failed batch merged with newer finals is cut to the cap, whole pairs", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_finals = 2;
+  server::LiveMirror m(o);
+  for (const char* code : {"AAAA", "BBBB"}) {
+    auto r = room_abcd();
+    r.code = code;
+    r.players.clear();
+    m.room_changed(r, 1);
+    m.room_closed(code);
+  }
+  auto lost = m.take();  // in flight: AAAA, BBBB
+  REQUIRE(lost.finals == 4);
+  m.room_changed(room_abcd(), 2);
+  m.player_left("ABCD", "p_1", true, 3);  // owed while the batch is in flight
+  m.failed(std::move(lost));
+  CHECK(m.dropped_updates() == 1);
+  const auto again = m.take();
+  REQUIRE(again.finals == 4);
+  CHECK(again.commands[1] == Command{"SREM", "rooms:active", "AAAA"});
+  CHECK(again.commands[3] == Command{"SREM", "rooms:active", "BBBB"});
+}
