@@ -143,6 +143,36 @@ void LiveMirror::publish(std::string channel, std::string payload) {
   any_dirty_ = true;
 }
 
+void LiveMirror::rate_taken(std::string_view player_id, std::string_view action, int window_s) {
+  std::lock_guard lock(mutex_);
+  auto it = rates_.find(player_id);
+  if (it == rates_.end()) {
+    if (rates_.size() >= options_.max_rate_players) {
+      dropped_updates_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    it = rates_.emplace(std::string(player_id), std::vector<RateCount>{}).first;
+  }
+  auto& counts = it->second;
+  auto c = std::find_if(counts.begin(), counts.end(), [&](const RateCount& r) { return r.action == action; });
+  if (c == counts.end()) c = counts.insert(counts.end(), RateCount{std::string(action), window_s, 0});
+  ++c->count;
+  // No wake-up: counts ride with the next batch (at most 100 ms later), not one per input.
+  any_dirty_ = true;
+}
+
+void LiveMirror::write_rates(std::vector<Command>& out) {
+  for (const auto& [player, counts] : rates_)
+    for (const auto& c : counts) {
+      const auto key = keys::ratelimit(player, c.action);
+      // A fixed window: the first count of a window creates the key with the window as
+      // its TTL; INCRBY keeps the TTL, so the key vanishes when the window is over.
+      out.push_back({"SET", key, "0", "EX", std::to_string(c.window_s), "NX"});
+      out.push_back({"INCRBY", key, std::to_string(c.count)});
+    }
+  rates_.clear();
+}
+
 void LiveMirror::write_room(const std::string& code, RoomEntry& r, std::vector<Command>& out) const {
   if (r.dirty) {
     const LiveRoom& room = r.room;
@@ -197,6 +227,7 @@ LiveMirror::Batch LiveMirror::take() {
       write_player(p, batch.commands);
       p.dirty = false;
     }
+  write_rates(batch.commands);
   for (auto& [channel, payload] : events_) batch.commands.push_back({"PUBLISH", channel, std::move(payload)});
   events_.clear();
   any_dirty_ = false;
@@ -206,6 +237,7 @@ LiveMirror::Batch LiveMirror::take() {
 void LiveMirror::failed(Batch batch) {
   {
     std::lock_guard lock(mutex_);
+    // Rate-limit counts of a lost batch are not owed again: they were a view of windows now past.
     batch.commands.resize(batch.finals);
     batch.commands.insert(batch.commands.end(), std::make_move_iterator(finals_.begin()),
                           std::make_move_iterator(finals_.end()));

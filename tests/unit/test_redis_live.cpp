@@ -273,6 +273,51 @@ TEST_CASE("live mirror: the heartbeat refreshes the TTL of every owned key", "[r
   CHECK(has(ttls, {"EXPIRE", "player:p_1", "45"}));
 }
 
+TEST_CASE("live mirror: rate-limit counts coalesce per player and action into fixed-window counters", "[redis][mirror]") {
+  server::LiveMirror m({"n", 60});
+  for (int i = 0; i < 5; ++i) m.rate_taken("p_1", "input", 1);
+  m.rate_taken("p_1", "chat", 60);
+  m.rate_taken("p_2", "chat", 60);
+  CHECK(m.dirty());
+  auto batch = m.take();
+  CHECK(batch.finals == 0);
+  CHECK(has(batch.commands, {"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:input", "5"}));
+  CHECK(has(batch.commands, {"SET", "ratelimit:p_1:chat", "0", "EX", "60", "NX"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:chat", "1"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_2:chat", "1"}));
+  CHECK(batch.commands.size() == 6);
+  // The SET NX comes first, so a new window's key gets its TTL before it counts.
+  const auto set = std::find(batch.commands.begin(), batch.commands.end(), Command{"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"});
+  CHECK(*(set + 1) == Command{"INCRBY", "ratelimit:p_1:input", "5"});
+  // Counted since the last take only.
+  m.rate_taken("p_1", "input", 1);
+  batch = m.take();
+  CHECK(batch.commands == std::vector<Command>{{"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"},
+                                               {"INCRBY", "ratelimit:p_1:input", "1"}});
+  CHECK(m.take().empty());
+}
+
+TEST_CASE("live mirror: pending rate-limit counts are bounded by players, not actions", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_rate_players = 2;
+  server::LiveMirror m(o);
+  for (int i = 0; i < 1000; ++i) m.rate_taken("p_1", "input", 1);
+  m.rate_taken("p_2", "chat", 60);
+  m.rate_taken("p_3", "chat", 60);  // a third player past the cap: dropped, counted
+  m.rate_taken("p_1", "chat", 60);  // a known player's new action still counts
+  CHECK(m.dropped_updates() == 1);
+  const auto batch = m.take();
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:input", "1000"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:chat", "1"}));
+  CHECK_FALSE(find_cmd(batch.commands, "INCRBY", "ratelimit:p_3:chat"));
+  // A failed batch does not owe its counts again: the windows they counted are over.
+  server::LiveMirror f({"n", 60});
+  f.rate_taken("p_1", "chat", 60);
+  f.failed(f.take());
+  CHECK_FALSE(find_cmd(f.take().commands, "INCRBY", "ratelimit:p_1:chat"));
+}
+
 TEST_CASE("live mirror: owed deletions stay bounded while Redis is down; pairs stay whole", "[redis][mirror]") {
   server::LiveMirror::Options o{"n", 60};
   o.max_finals = 3;
