@@ -112,6 +112,21 @@ struct Reader {
 
 double seconds_since(long long ms) { return std::max<long long>(0, core::epoch_ms() - ms) / 1000.0; }
 
+// The room's `players` field as the server writes it: an array of objects with a string
+// id and name and boolean host, ai, connected. Empty when it is one.
+std::string players_problem(const std::string& text) {
+  const json listed = json::parse(text, nullptr, false);
+  if (listed.is_discarded()) return "field players is not JSON";
+  if (!listed.is_array()) return "field players is not a JSON array";
+  for (const auto& p : listed) {
+    if (!p.is_object() || !p.contains("id") || !p["id"].is_string()) return "field players has an entry without a string id";
+    if (p.contains("name") && !p["name"].is_string()) return "field players has a name that is not a string";
+    for (const char* flag : {"host", "ai", "connected"})
+      if (p.contains(flag) && !p[flag].is_boolean()) return std::string("field players has a non-boolean ") + flag;
+  }
+  return "";
+}
+
 std::optional<json> room_model(const HashRead& h, std::vector<BadKey>& bad) {
   Reader r{h.fields, {}};
   json room{{"code", r.str("code")}, {"id", r.str("id")}, {"game", r.str("game")}, {"status", r.str("status")},
@@ -120,7 +135,7 @@ std::optional<json> room_model(const HashRead& h, std::vector<BadKey>& bad) {
             {"node", r.str("node")}, {"public", r.str("public") == "1"}, {"game_id", r.str("game_id")},
             {"created_at_ms", r.num("created_at_ms")}, {"expires_at_ms", r.num("expires_at_ms")},
             {"updated_at_ms", r.num("updated_at_ms")}, {"ttl_s", h.ttl_s}};
-  if (r.problem.empty() && !json::accept(r.str("players"))) r.problem = "field players is not JSON";
+  if (r.problem.empty()) r.problem = players_problem(r.str("players"));
   if (!r.problem.empty()) {
     bad.push_back({h.key, r.problem});
     return std::nullopt;

@@ -200,6 +200,17 @@ TEST_CASE("inspect errors: each with its exit code and what to check", "[redis][
     r = inspect(redis, {"room", "ABCD"});
     CHECK(r.exit_code == 6);
   }
+  SECTION("a room hash whose players field is JSON but not the server's list: 6, not a crash") {
+    for (const char* players : {R"({"id":"p_1"})", "[1,2]", R"([{"name":"Ann"}])", R"([{"id":"p_1","ai":"yes"}])"}) {
+      INFO("players = " << players);
+      look.cmd({"HSET", "room:WXYZ", "id", "r_1", "code", "WXYZ", "game", "party", "status", "waiting", "phase", "lobby",
+                "round", "0", "host", "", "players", players, "player_count", "1", "max_players", "8", "ai", "0",
+                "public", "1", "node", "n", "game_id", "", "created_at_ms", "1", "expires_at_ms", "2", "updated_at_ms", "1"});
+      const auto r = inspect(redis, {"room", "WXYZ"});
+      CHECK(r.exit_code == 6);
+      CHECK(r.err.find("room:WXYZ: field players") != std::string::npos);
+    }
+  }
   SECTION("--close needs --yes: 2; a room whose server is gone: 7") {
     look.cmd({"HSET", "room:WXYZ", "id", "r_1", "code", "WXYZ", "game", "party", "status", "waiting", "phase", "lobby",
               "round", "0", "host", "", "players", "[]", "player_count", "0", "max_players", "8", "ai", "0", "public", "1",
