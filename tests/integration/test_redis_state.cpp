@@ -178,6 +178,100 @@ TEST_CASE("a real game in Redis: rooms, the room hash, 8 votes at once, close fr
   CHECK_FALSE(look.exists("node:node-a"));
 }
 
+// room:{code}'s players[] entry of `id` (its `connected`, as the server wrote it).
+json listed_player(RedisLook& look, const std::string& code, const std::string& id) {
+  for (const auto& p : json::parse(look.hgetall("room:" + code)["players"]))
+    if (p["id"] == id) return p;
+  FAIL("player " << id << " is not listed in room:" << code);
+  return {};
+}
+
+TEST_CASE("Redis shows a seat in its grace, rate-limit counters and the pub/sub events", "[redis][pubsub]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  RedisSub sub(redis_at(redis.port()), {"system:health"}, {"room:*:events"});
+  TestServer server(redis_args(redis, "node-p", 6));
+  WsClient a(server.port());
+  auto b = std::make_unique<WsClient>(server.port());
+  const auto code = create_room(a, "party", "Ann");
+  join_room(*b, code, "Ben", {&a});
+  const std::string ben = b->player_id();
+
+  // ratelimit:{player}:chat counts the chats the limiter let through, with the 60 s window as TTL.
+  for (int i = 0; i < 3; ++i) {
+    a.send({{"type", "chat"}, {"text", "hi " + std::to_string(i)}});
+    a.expect("chat");
+  }
+  const std::string counter = "ratelimit:" + a.player_id() + ":chat";
+  eventually([&] { return look.cmd({"GET", counter}).str == "3"; }, 5s, counter + " == 3");
+  const auto ttl = look.cmd({"TTL", counter}).integer;
+  CHECK(ttl > 0);
+  CHECK(ttl <= 60);
+  CHECK_FALSE(look.exists("ratelimit:" + ben + ":chat"));
+  CHECK(inspect_json(redis, {"stats"})["keys"]["ratelimit"].get<int>() >= 1);
+
+  // A connection lost without a close frame: the seat waits out its grace, shown disconnected.
+  b->drop();
+  eventually([&] { return listed_player(look, code, ben)["connected"] == false; }, 5s, "Ben disconnected in room:" + code);
+  eventually([&] { return look.hgetall("player:" + ben)["connected"] == "0"; }, 5s, "player:" + ben + " connected 0");
+  CHECK(look.hgetall("player:" + ben)["room"] == code);
+  auto room = inspect_json(redis, {"room", code});
+  REQUIRE(room["players"].size() == 2);
+  CHECK(room["players"][1]["id"] == ben);
+  CHECK(room["players"][1]["connected"] == false);
+  CHECK(room["players"][0]["connected"] == true);
+  auto text = run_mtown({"inspect", "room", code, "--redis", redis.url()});
+  REQUIRE(text.exit_code == 0);
+  const auto ben_row = text.out.find("  " + ben + "  ", text.out.find("\nplayers:\n"));
+  REQUIRE(ben_row != std::string::npos);
+  CHECK(text.out.substr(ben_row, text.out.find('\n', ben_row) - ben_row).find("disconnected") != std::string::npos);
+  // Back within the grace: connected again everywhere.
+  auto b2 = std::make_unique<WsClient>(server.port(), WsClient::resume_options(*b));
+  b2->recv_until("resumed");
+  eventually([&] { return listed_player(look, code, ben)["connected"] == true; }, 5s, "Ben back in room:" + code);
+  eventually([&] { return look.hgetall("player:" + ben)["connected"] == "1"; }, 5s, "player:" + ben + " connected 1");
+  CHECK(inspect_json(redis, {"room", code})["players"][1]["connected"] == true);
+
+  // room:{code}:events: game_started and each phase, with the round.
+  const std::string channel = "room:" + code + ":events";
+  a.send({{"type", "start_game"},
+          {"options", {{"rounds", 8}, {"question_ms", 1000}, {"elimination_ms", 30000}, {"voting_ms", 30000}, {"results_ms", 30000}}}});
+  a.recv_until("game_started");
+  const auto started = sub.next(channel, "game_started", 5s);
+  CHECK(started["code"] == code);
+  CHECK(started["phase"] == "question");
+  CHECK(started["round"] == 1);
+  CHECK_FALSE(started["game_id"].get<std::string>().empty());
+  const auto phase = sub.next(channel, "phase", 10s);
+  CHECK(phase["code"] == code);
+  CHECK(phase["phase"] != "question");
+  CHECK(phase["round"] == 1);
+  eventually([&] { return look.hgetall("room:" + code)["phase"] == phase["phase"].get<std::string>(); }, 5s, "the phase in room:" + code);
+
+  // system:health carries what node:{id} holds, load included.
+  // Heartbeats from before the room opened are still queued: skip to one that counts it.
+  json health;
+  do health = sub.next("system:health", "", 10s);
+  while (health["rooms"] != 1 || health["players"] != 2);
+  const auto node = look.hgetall("node:node-p");
+  REQUIRE(health.size() == node.size());
+  for (const auto& [field, value] : health.items()) {
+    INFO("field " << field);
+    REQUIRE(node.contains(field));
+    if (field == "heartbeat_at_ms") CHECK(std::stoll(node.at(field)) >= value.get<long long>());
+    else if (field != "connections") CHECK(node.at(field) == (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+  CHECK(health["id"] == "node-p");
+  CHECK(health["rooms"] == 1);
+  CHECK(health["load"].get<double>() == Approx(1.0 / health["max_rooms"].get<double>()));
+
+  // A graceful stop closes the room: room_closed on its channel.
+  CHECK(server.stop() == 0);
+  const auto closed = sub.next(channel, "room_closed", 5s);
+  CHECK(closed["code"] == code);
+  CHECK_FALSE(closed["reason"].get<std::string>().empty());
+}
+
 TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room comes back", "[redis][outage]") {
   auto redis = std::make_unique<RedisProcess>();
   const int port = redis->port();
