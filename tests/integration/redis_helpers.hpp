@@ -85,6 +85,9 @@ class RedisProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  // SIGSTOP / SIGCONT: a hung Redis that accepts connections and answers nothing.
+  void pause() { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+  void resume() { REQUIRE(::kill(pid_, SIGCONT) == 0); }
   // SIGKILL and reap: the data is gone (no persistence), like a crashed Redis.
   void kill_now() {
     if (pid_ <= 0) return;

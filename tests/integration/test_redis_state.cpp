@@ -309,6 +309,7 @@ TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room come
   CHECK(ready.body_json()["failed"] == json::array({"redis"}));
   const auto metrics = http_get(server.port(), "/metrics").body;
   CHECK(metrics.find("redis_breaker_state 0") == std::string::npos);
+  CHECK(metric_value(metrics, "redis_errors_total") >= 2);  // at least the breaker's threshold
 
   // Redis comes back empty on the same port: the node writes its room again.
   redis->start();
@@ -326,6 +327,65 @@ TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room come
   CHECK(after.find("redis_breaker_state 0") != std::string::npos);
   CHECK(after.find("redis_reconnects_total 0") == std::string::npos);
   CHECK(after.find("redis_latency_seconds_count") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+// Arena ticks a client sees per second over `window`, from the states' tick numbers (so a
+// slow reader does not count); the client sends an input every 50 ms meanwhile.
+double ticks_per_s(WsClient& c, std::chrono::milliseconds window, std::uint64_t& seq) {
+  std::optional<std::uint64_t> first, last;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto next_input = t0;
+  while (std::chrono::steady_clock::now() - t0 < window) {
+    if (std::chrono::steady_clock::now() >= next_input) {
+      c.send({{"type", "input"}, {"input_seq", ++seq}, {"data", {{"action", "move"}, {"x", 100 + seq % 800}, {"y", 500}}}});
+      next_input += 50ms;
+    }
+    const auto m = c.try_recv(20ms);
+    if (!m || (*m)["type"] != "state") continue;
+    if (!first) first = (*m)["tick"].get<std::uint64_t>();
+    last = (*m)["tick"].get<std::uint64_t>();
+  }
+  REQUIRE(first);
+  return static_cast<double>(*last - *first) / std::chrono::duration<double>(window).count();
+}
+
+TEST_CASE("a hung Redis (SIGSTOP): the arena keeps its 60 Hz, ready is 503, the room is back after SIGCONT", "[redis][outage]") {
+  RedisProcess redis;
+  auto args = redis_args(redis, "node-s", 6);
+  args.insert(args.end(), {"--set", "redis.breaker_threshold=2", "--set", "redis.breaker_reset_ms=500", "--set",
+                           "redis.timeout_ms=500"});
+  TestServer server(args);
+  WsClient host(server.port());
+  const auto code = create_room(host, "arena", "Host", {{"max_players", 2}, {"ai_fill", "easy"}});
+  host.send({{"type", "start_game"}, {"options", {{"match_seconds", 60}}}});
+  host.recv_until("game_started", 10s);
+  {
+    RedisLook look(redis_at(redis.port()));
+    eventually([&] { return look.hgetall("room:" + code)["status"] == "active"; }, 5s, "the game in room:" + code);
+  }
+  std::uint64_t seq = 0;
+  const double before = ticks_per_s(host, 2s, seq);
+  CHECK(before > 50);
+
+  // Writes now hang until redis.timeout_ms; the writer thread waits, the room's strand must not.
+  redis.pause();
+  const double during = ticks_per_s(host, 3s, seq);
+  INFO("ticks/s before " << before << ", while Redis hangs " << during);
+  CHECK(during > 0.9 * before);
+  HttpResult ready;
+  eventually([&] {
+    ready = http_get(server.port(), "/health/ready");
+    return ready.status == 503 && ready.body_json()["failed"] == json::array({"redis"});
+  }, 10s, "ready 503 naming redis");
+  CHECK(metric_value(http_get(server.port(), "/metrics").body, "redis_errors_total") >= 2);
+
+  redis.resume();
+  RedisLook look(redis_at(redis.port()));
+  eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready again");
+  eventually([&] { return look.hgetall("room:" + code)["node"] == "node-s"; }, 5s, "room:" + code + " written again");
+  CHECK(look.smembers("rooms:active") == std::vector<std::string>{code});
+  CHECK(look.hgetall("player:" + host.player_id())["room"] == code);
   CHECK(server.stop() == 0);
 }
 
