@@ -253,6 +253,29 @@ json read_room(RedisClient& c, const InspectOptions& o) {
           {"votes", std::move(votes)}, {"unknown_keys", bad_json(bad)}};
 }
 
+// Each player's ratelimit:{id}:{action} counters that exist, as {"chat": 3, ...}: one
+// pipeline of GETs per 250 players.
+void add_rate_counts(RedisClient& c, json& players) {
+  static constexpr const char* kActions[] = {"input", "chat", "create_room", "join_room"};
+  constexpr std::size_t kPlayersPerPipeline = 250;
+  for (std::size_t from = 0; from < players.size(); from += kPlayersPerPipeline) {
+    const auto to = std::min(players.size(), from + kPlayersPerPipeline);
+    std::vector<RedisClient::Args> gets;
+    for (std::size_t i = from; i < to; ++i)
+      for (const char* action : kActions) gets.push_back({"GET", keys::ratelimit(players[i]["id"].get<std::string>(), action)});
+    const auto replies = pipeline(c, gets);
+    for (std::size_t i = from, at = 0; i < to; ++i) {
+      json counts = json::object();
+      for (const char* action : kActions) {
+        const auto& reply = replies[at++];
+        if (reply.type != RedisReply::Type::string) continue;  // nil: no counter in this window
+        if (const auto n = to_int(reply.str)) counts[action] = *n;
+      }
+      players[i]["ratelimit"] = std::move(counts);
+    }
+  }
+}
+
 json read_players(RedisClient& c, const InspectOptions& o) {
   std::vector<BadKey> bad;
   const std::string room = o.room.empty() ? "" : room_code_or_throw(o.room);
@@ -269,6 +292,7 @@ json read_players(RedisClient& c, const InspectOptions& o) {
     connected += p["connected"].get<bool>() ? 1 : 0;
     players.push_back(std::move(p));
   });
+  add_rate_counts(c, players);
   std::sort(players.begin(), players.end(), [](const json& a, const json& b) {
     return std::tie(a["room"], a["name"], a["id"]) < std::tie(b["room"], b["name"], b["id"]);
   });

@@ -209,6 +209,16 @@ TEST_CASE("Redis shows a seat in its grace, rate-limit counters and the pub/sub 
   CHECK(ttl <= 60);
   CHECK_FALSE(look.exists("ratelimit:" + ben + ":chat"));
   CHECK(inspect_json(redis, {"stats"})["keys"]["ratelimit"].get<int>() >= 1);
+  // inspect players shows the counters: Ann created the room and chatted 3 times, Ben joined.
+  const auto players = inspect_json(redis, {"players", "--room", code});
+  REQUIRE(players["players"].size() == 2);
+  for (const auto& p : players["players"]) {
+    if (p["id"] == a.player_id()) CHECK(p["ratelimit"] == json{{"chat", 3}, {"create_room", 1}});
+    else CHECK(p["ratelimit"] == json{{"join_room", 1}});
+  }
+  const auto players_text = run_mtown({"inspect", "players", "--room", code, "--redis", redis.url()});
+  REQUIRE(players_text.exit_code == 0);
+  CHECK(players_text.out.find("chat:3,create_room:1") != std::string::npos);
 
   // A connection lost without a close frame: the seat waits out its grace, shown disconnected.
   b->drop();
