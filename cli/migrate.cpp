@@ -63,12 +63,22 @@ migrate::Observer progress(const MigrateFlags& f) {
   return obs;
 }
 
-int report_apply(const MigrateFlags& f, const char* command, const migrate::ApplyResult& r) {
+// One step of up/down/redo --json: the file it ran and, with --dry-run, its SQL.
+json step_json(migrate::Dialect d, const migrate::StepResult& s, bool dry_run) {
+  json j{{"version", s.version}, {"name", s.name}, {"direction", s.up ? "up" : "down"},
+         {"duration_ms", s.duration_ms}, {"skipped", s.skipped}};
+  for (const auto& m : migrate::embedded_migrations(d)) {
+    if (m.version != s.version) continue;
+    j["file"] = s.up ? m.up_path : m.down_path;
+    if (dry_run) j["sql"] = s.up ? m.up_sql : m.down_sql;
+  }
+  return j;
+}
+
+int report_apply(const MigrateFlags& f, const Migrator& m, const char* command, const migrate::ApplyResult& r) {
   if (f.json_out) {
     json steps = json::array();
-    for (const auto& s : r.steps)
-      steps.push_back({{"version", s.version}, {"name", s.name}, {"direction", s.up ? "up" : "down"},
-                       {"duration_ms", s.duration_ms}, {"skipped", s.skipped}});
+    for (const auto& s : r.steps) steps.push_back(step_json(m.dialect(), s, f.dry_run));
     std::printf("%s\n", json{{"command", command}, {"dry_run", f.dry_run}, {"steps", steps}}.dump().c_str());
   } else if (r.steps.empty()) {
     std::printf("nothing to do\n");
@@ -127,16 +137,17 @@ int run_create(const MigrateFlags& f) {
 int run(const MigrateFlags& f, const Subs& subs) {
   if (subs.create->parsed()) return run_create(f);
   if (f.database.empty()) throw migrate::Error(ExitCode::usage, "--database or MTOWN_DATABASE_URL is required");
-  const auto m = Migrator::open(f.database, {std::chrono::seconds(f.lock_timeout_s)});
+  const bool read_only = f.dry_run || subs.status->parsed() || subs.verify->parsed();
+  const auto m = Migrator::open(f.database, {std::chrono::seconds(f.lock_timeout_s), read_only});
   const auto obs = progress(f);
   if (subs.status->parsed()) return run_status(f, *m);
   if (subs.verify->parsed()) return run_verify(f, *m);
-  if (subs.up->parsed()) return report_apply(f, "up", m->up(f.to, f.dry_run, obs));
+  if (subs.up->parsed()) return report_apply(f, *m, "up", m->up(f.to, f.dry_run, obs));
   if (subs.down->parsed()) {
     if (f.to && f.steps) throw migrate::Error(ExitCode::usage, "down takes --steps or --to, not both");
-    return report_apply(f, "down", m->down(f.steps, f.to, f.dry_run, obs));
+    return report_apply(f, *m, "down", m->down(f.steps, f.to, f.dry_run, obs));
   }
-  if (subs.redo->parsed()) return report_apply(f, "redo", m->redo(f.dry_run, obs));
+  if (subs.redo->parsed()) return report_apply(f, *m, "redo", m->redo(f.dry_run, obs));
   return kExitUsage;
 }
 
