@@ -96,9 +96,9 @@ int run_status(const MigrateFlags& f, Migrator& m) {
     std::printf("%s\n", json{{"dialect", migrate::dialect_name(m.dialect())}, {"migrations", list}, {"pending", pending}}.dump().c_str());
     return kExitOk;
   }
-  std::printf("%-32s %-24s %11s  %-12s  %s\n", "migration", "applied_at", "duration_ms", "checksum", "state");
+  std::printf("%-7s  %-24s %-24s %11s  %-12s  %s\n", "version", "name", "applied_at", "duration_ms", "checksum", "state");
   for (const auto& s : rows) {
-    std::printf("%-32s %-24s %11s  %-12s  %s\n", migrate::version_label(s.version, s.name).c_str(), s.applied_at.value_or("-").c_str(),
+    std::printf("%04d     %-24s %-24s %11s  %-12s  %s\n", s.version, s.name.c_str(), s.applied_at.value_or("-").c_str(),
                 s.duration_ms ? std::to_string(*s.duration_ms).c_str() : "-", s.checksum.substr(0, 12).c_str(),
                 migrate::state_name(s.state));
   }
