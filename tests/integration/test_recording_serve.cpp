@@ -323,8 +323,12 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     REQUIRE(eventually([&] { return metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") > 0; },
                        std::chrono::seconds(10)));
     CHECK(server.log().find("recording_dropped") != std::string::npos);
+    const auto counted = metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}");
     server.stop();
     CHECK(server.log().find("\"reason\":\"queue_full\"") != std::string::npos);
+    // Every drop counted is in a log line too, the throttled ones at the latest at stop.
+    auto logged = mtown::test::recording::logged_drops(server.log());
+    CHECK(static_cast<double>(logged["queue_full"]) >= counted);
   }
 }
 
