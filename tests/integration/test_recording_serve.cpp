@@ -312,6 +312,31 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     CHECK(server.log().find("recording_database_down") != std::string::npos);
     auto db = store::Database::open(pg.url());
     CHECK(recorded_inputs(*db, game_id, 2) == sent);
+    // Nothing else was lost either: seq runs 1..N without a gap, the game ended once, and
+    // the recording loads back (hash checkpoints included) from the restarted server.
+    const auto seqs = db->query("SELECT COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM game_events WHERE game_id = $1",
+                                {game_id});
+    REQUIRE(seqs.size() == 1);
+    const auto n = std::stoll(*seqs[0].at(0));
+    CHECK(n > 120);  // 120 inputs plus the steps, hashes and the end
+    CHECK(std::stoll(*seqs[0].at(1)) == n);
+    CHECK(std::stoll(*seqs[0].at(2)) == 1);
+    CHECK(std::stoll(*seqs[0].at(3)) == n);
+    const auto count = [&](const std::string& type) {
+      return std::stoll(*db->query("SELECT COUNT(*) FROM game_events WHERE game_id = $1 AND event_type = $2", {game_id, type})
+                             .at(0).at(0));
+    };
+    CHECK(count("end") == 1);
+    CHECK(count("hash") >= 1);
+    const auto rec = store::load_recording(*db, game_id);
+    REQUIRE(rec);
+    CHECK(rec->header.game == "arena");
+    CHECK(rec->header.seats.size() == 2);
+    std::size_t hashes = 0;
+    for (const auto& e : rec->entries) hashes += std::holds_alternative<mtown::core::RecordedHash>(e);
+    CHECK(hashes == static_cast<std::size_t>(count("hash")));
+    REQUIRE_FALSE(rec->entries.empty());
+    CHECK(std::holds_alternative<mtown::core::RecordedEnd>(rec->entries.back()));
   }
   {
     TestServer server(rec_args(pg.url(), {"--set", "recording.queue_max_records=10", "--set", "server.shutdown_timeout_ms=1000"}));
