@@ -172,6 +172,25 @@ TEST_CASE("serve refuses a database with pending migrations, naming them; --migr
   }
 }
 
+TEST_CASE("serve refuses a database whose applied migration changed, with or without --migrate", "[recording]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect);
+    t.db().query("UPDATE mtown_migrations SET checksum = 'deadbeef' WHERE version = 2");
+    for (const bool migrate : {false, true}) {
+      std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", t.url()};
+      if (migrate) args.push_back("--migrate");
+      const auto res = run_mtown(args);
+      INFO(res.err);
+      CHECK(res.exit_code == 5);
+      CHECK(res.err.find("applied migration 0002_game_events_kind changed") != std::string::npos);
+      CHECK(res.err.find("\"event\":\"migration_changed\"") != std::string::npos);
+      CHECK(res.err.find("listening") == std::string::npos);
+    }
+    CHECK(t.scalar("SELECT COUNT(*) FROM mtown_migrations WHERE checksum = 'deadbeef'") == 1);
+  }
+}
+
 TEST_CASE("an arena game is recorded with exactly the acknowledged inputs; the API reads it", "[recording][arena]") {
   for (const char* dialect : {"sqlite", "postgres"}) {
     INFO(dialect);
