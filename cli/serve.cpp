@@ -119,7 +119,8 @@ Command add_serve(CLI::App& app) {
   app.add_flag("--dev", flags->dev,
                "development mode: runs without a JWT secret (a public one is used) and auth.mode auto means optional");
   app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value (also: no auth.jwt_secret\n"
-             "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate).\n"
+             "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate),\n"
+             "5 an applied migration changed since it was applied (see mtown migrate verify).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
   return config_checked("serve", [flags] { return run(*flags); });
 }
