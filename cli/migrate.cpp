@@ -63,12 +63,22 @@ migrate::Observer progress(const MigrateFlags& f) {
   return obs;
 }
 
-int report_apply(const MigrateFlags& f, const char* command, const migrate::ApplyResult& r) {
+// One step of up/down/redo --json: the file it ran and, with --dry-run, its SQL.
+json step_json(migrate::Dialect d, const migrate::StepResult& s, bool dry_run) {
+  json j{{"version", s.version}, {"name", s.name}, {"direction", s.up ? "up" : "down"},
+         {"duration_ms", s.duration_ms}, {"skipped", s.skipped}};
+  for (const auto& m : migrate::embedded_migrations(d)) {
+    if (m.version != s.version) continue;
+    j["file"] = s.up ? m.up_path : m.down_path;
+    if (dry_run) j["sql"] = s.up ? m.up_sql : m.down_sql;
+  }
+  return j;
+}
+
+int report_apply(const MigrateFlags& f, const Migrator& m, const char* command, const migrate::ApplyResult& r) {
   if (f.json_out) {
     json steps = json::array();
-    for (const auto& s : r.steps)
-      steps.push_back({{"version", s.version}, {"name", s.name}, {"direction", s.up ? "up" : "down"},
-                       {"duration_ms", s.duration_ms}, {"skipped", s.skipped}});
+    for (const auto& s : r.steps) steps.push_back(step_json(m.dialect(), s, f.dry_run));
     std::printf("%s\n", json{{"command", command}, {"dry_run", f.dry_run}, {"steps", steps}}.dump().c_str());
   } else if (r.steps.empty()) {
     std::printf("nothing to do\n");
@@ -86,9 +96,9 @@ int run_status(const MigrateFlags& f, Migrator& m) {
     std::printf("%s\n", json{{"dialect", migrate::dialect_name(m.dialect())}, {"migrations", list}, {"pending", pending}}.dump().c_str());
     return kExitOk;
   }
-  std::printf("%-32s %-24s %11s  %-12s  %s\n", "migration", "applied_at", "duration_ms", "checksum", "state");
+  std::printf("%-7s  %-24s %-24s %11s  %-12s  %s\n", "version", "name", "applied_at", "duration_ms", "checksum", "state");
   for (const auto& s : rows) {
-    std::printf("%-32s %-24s %11s  %-12s  %s\n", migrate::version_label(s.version, s.name).c_str(), s.applied_at.value_or("-").c_str(),
+    std::printf("%04d     %-24s %-24s %11s  %-12s  %s\n", s.version, s.name.c_str(), s.applied_at.value_or("-").c_str(),
                 s.duration_ms ? std::to_string(*s.duration_ms).c_str() : "-", s.checksum.substr(0, 12).c_str(),
                 migrate::state_name(s.state));
   }
@@ -127,16 +137,17 @@ int run_create(const MigrateFlags& f) {
 int run(const MigrateFlags& f, const Subs& subs) {
   if (subs.create->parsed()) return run_create(f);
   if (f.database.empty()) throw migrate::Error(ExitCode::usage, "--database or MTOWN_DATABASE_URL is required");
-  const auto m = Migrator::open(f.database, {std::chrono::seconds(f.lock_timeout_s)});
+  const bool read_only = f.dry_run || subs.status->parsed() || subs.verify->parsed();
+  const auto m = Migrator::open(f.database, {std::chrono::seconds(f.lock_timeout_s), read_only});
   const auto obs = progress(f);
   if (subs.status->parsed()) return run_status(f, *m);
   if (subs.verify->parsed()) return run_verify(f, *m);
-  if (subs.up->parsed()) return report_apply(f, "up", m->up(f.to, f.dry_run, obs));
+  if (subs.up->parsed()) return report_apply(f, *m, "up", m->up(f.to, f.dry_run, obs));
   if (subs.down->parsed()) {
     if (f.to && f.steps) throw migrate::Error(ExitCode::usage, "down takes --steps or --to, not both");
-    return report_apply(f, "down", m->down(f.steps, f.to, f.dry_run, obs));
+    return report_apply(f, *m, "down", m->down(f.steps, f.to, f.dry_run, obs));
   }
-  if (subs.redo->parsed()) return report_apply(f, "redo", m->redo(f.dry_run, obs));
+  if (subs.redo->parsed()) return report_apply(f, *m, "redo", m->redo(f.dry_run, obs));
   return kExitUsage;
 }
 

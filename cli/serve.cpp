@@ -39,31 +39,43 @@ void check_urls(const core::Config& c) {
 }
 
 // The schema must be current before games are recorded: pending versions refuse the
-// start (naming them) unless --migrate applies them. An unreachable database does not
-// (even with --migrate): the server starts degraded and the recorder retries
-// (docs/operations.md).
+// start (naming them) unless --migrate applies them; an applied version whose file
+// changed since refuses it even with --migrate (as `migrate up` does). An unreachable
+// database does not (even with --migrate): the server starts degraded and the recorder
+// retries (docs/operations.md).
 int check_schema(const core::ServeConfig& serve, bool migrate) {
   const auto db = core::parse_database_url(serve.database_url);
   if (!db || db->kind == core::DatabaseUrl::Kind::none) return kExitOk;
   try {
     auto m = migrate::Migrator::open(serve.database_url);
+    std::vector<std::string> pending, changed;
+    for (const auto& s : m->status()) {
+      if (s.state == migrate::State::pending) pending.push_back(migrate::version_label(s.version, s.name));
+      if (s.state == migrate::State::changed) changed.push_back(migrate::version_label(s.version, s.name));
+    }
+    const auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& p : v) out += (out.empty() ? "" : ", ") + p;
+      return out;
+    };
+    if (!changed.empty()) {
+      core::log_error("migration_changed", {{"changed", changed}, {"hint", "run `mtown migrate verify`"}});
+      std::fprintf(stderr, "mtown serve: applied migration %s changed since it was applied (checksum differs); "
+                   "run `mtown migrate verify`\n", join(changed).c_str());
+      return server::serve_changed_migration;
+    }
     if (migrate) {
       for (const auto& step : m->up(std::nullopt, false).steps)
         core::log_info("migration_applied", {{"version", migrate::version_label(step.version, step.name)},
                                              {"duration_ms", step.duration_ms}});
       return kExitOk;
     }
-    std::vector<std::string> pending;
-    for (const auto& s : m->status())
-      if (s.state == migrate::State::pending) pending.push_back(migrate::version_label(s.version, s.name));
     if (pending.empty()) return kExitOk;
-    std::string names;
-    for (const auto& p : pending) names += (names.empty() ? "" : ", ") + p;
     core::log_error("pending_migrations", {{"database", db->kind == core::DatabaseUrl::Kind::sqlite ? db->target : "postgres"},
                                            {"pending", pending},
                                            {"hint", "run `mtown serve --migrate` or `mtown migrate up`"}});
     std::fprintf(stderr, "mtown serve: the database has pending migrations: %s; start with --migrate or run `mtown migrate up`\n",
-                 names.c_str());
+                 join(pending).c_str());
     return server::serve_pending_migrations;
   } catch (const migrate::Error& e) {
     if (e.code() == migrate::ExitCode::connect) {  // with or without --migrate: start degraded
@@ -107,7 +119,8 @@ Command add_serve(CLI::App& app) {
   app.add_flag("--dev", flags->dev,
                "development mode: runs without a JWT secret (a public one is used) and auth.mode auto means optional");
   app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value (also: no auth.jwt_secret\n"
-             "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate).\n"
+             "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate),\n"
+             "5 an applied migration changed since it was applied (see mtown migrate verify).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
   return config_checked("serve", [flags] { return run(*flags); });
 }

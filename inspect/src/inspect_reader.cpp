@@ -112,6 +112,21 @@ struct Reader {
 
 double seconds_since(long long ms) { return std::max<long long>(0, core::epoch_ms() - ms) / 1000.0; }
 
+// The room's `players` field as the server writes it: an array of objects with a string
+// id and name and boolean host, ai, connected. Empty when it is one.
+std::string players_problem(const std::string& text) {
+  const json listed = json::parse(text, nullptr, false);
+  if (listed.is_discarded()) return "field players is not JSON";
+  if (!listed.is_array()) return "field players is not a JSON array";
+  for (const auto& p : listed) {
+    if (!p.is_object() || !p.contains("id") || !p["id"].is_string()) return "field players has an entry without a string id";
+    if (p.contains("name") && !p["name"].is_string()) return "field players has a name that is not a string";
+    for (const char* flag : {"host", "ai", "connected"})
+      if (p.contains(flag) && !p[flag].is_boolean()) return std::string("field players has a non-boolean ") + flag;
+  }
+  return "";
+}
+
 std::optional<json> room_model(const HashRead& h, std::vector<BadKey>& bad) {
   Reader r{h.fields, {}};
   json room{{"code", r.str("code")}, {"id", r.str("id")}, {"game", r.str("game")}, {"status", r.str("status")},
@@ -120,7 +135,7 @@ std::optional<json> room_model(const HashRead& h, std::vector<BadKey>& bad) {
             {"node", r.str("node")}, {"public", r.str("public") == "1"}, {"game_id", r.str("game_id")},
             {"created_at_ms", r.num("created_at_ms")}, {"expires_at_ms", r.num("expires_at_ms")},
             {"updated_at_ms", r.num("updated_at_ms")}, {"ttl_s", h.ttl_s}};
-  if (r.problem.empty() && !json::accept(r.str("players"))) r.problem = "field players is not JSON";
+  if (r.problem.empty()) r.problem = players_problem(r.str("players"));
   if (!r.problem.empty()) {
     bad.push_back({h.key, r.problem});
     return std::nullopt;
@@ -238,6 +253,29 @@ json read_room(RedisClient& c, const InspectOptions& o) {
           {"votes", std::move(votes)}, {"unknown_keys", bad_json(bad)}};
 }
 
+// Each player's ratelimit:{id}:{action} counters that exist, as {"chat": 3, ...}: one
+// pipeline of GETs per 250 players.
+void add_rate_counts(RedisClient& c, json& players) {
+  static constexpr const char* kActions[] = {"input", "chat", "create_room", "join_room"};
+  constexpr std::size_t kPlayersPerPipeline = 250;
+  for (std::size_t from = 0; from < players.size(); from += kPlayersPerPipeline) {
+    const auto to = std::min(players.size(), from + kPlayersPerPipeline);
+    std::vector<RedisClient::Args> gets;
+    for (std::size_t i = from; i < to; ++i)
+      for (const char* action : kActions) gets.push_back({"GET", keys::ratelimit(players[i]["id"].get<std::string>(), action)});
+    const auto replies = pipeline(c, gets);
+    for (std::size_t i = from, at = 0; i < to; ++i) {
+      json counts = json::object();
+      for (const char* action : kActions) {
+        const auto& reply = replies[at++];
+        if (reply.type != RedisReply::Type::string) continue;  // nil: no counter in this window
+        if (const auto n = to_int(reply.str)) counts[action] = *n;
+      }
+      players[i]["ratelimit"] = std::move(counts);
+    }
+  }
+}
+
 json read_players(RedisClient& c, const InspectOptions& o) {
   std::vector<BadKey> bad;
   const std::string room = o.room.empty() ? "" : room_code_or_throw(o.room);
@@ -254,6 +292,7 @@ json read_players(RedisClient& c, const InspectOptions& o) {
     connected += p["connected"].get<bool>() ? 1 : 0;
     players.push_back(std::move(p));
   });
+  add_rate_counts(c, players);
   std::sort(players.begin(), players.end(), [](const json& a, const json& b) {
     return std::tie(a["room"], a["name"], a["id"]) < std::tie(b["room"], b["name"], b["id"]);
   });

@@ -83,12 +83,20 @@ std::string room(const json& m) {
   return out.str();
 }
 
+// "chat:3,input:12" from {"chat":3,"input":12}; "-" without counters.
+std::string rate_counts(const json& counts) {
+  std::string out;
+  for (const auto& [action, n] : counts.items()) out += (out.empty() ? "" : ",") + action + ":" + str(n);
+  return out.empty() ? "-" : out;
+}
+
 std::string players(const json& m) {
   std::vector<Row> rows;
   for (const auto& p : m["players"])
     rows.push_back({str(p["id"]), str(p["name"]), p["room"] == "" ? "-" : str(p["room"]), str(p["node"]),
-                    p["connected"].get<bool>() ? "yes" : "no", duration(p["idle_s"].get<double>()), ttl(p["ttl_s"])});
-  return table({"ID", "NAME", "ROOM", "NODE", "CONNECTED", "IDLE", "TTL"}, rows) + "total: " + str(m["total"]) +
+                    p["connected"].get<bool>() ? "yes" : "no", duration(p["idle_s"].get<double>()), ttl(p["ttl_s"]),
+                    rate_counts(p["ratelimit"])});
+  return table({"ID", "NAME", "ROOM", "NODE", "CONNECTED", "IDLE", "TTL", "RATE"}, rows) + "total: " + str(m["total"]) +
          " players, " + str(m["connected"]) + " connected\n";
 }
 

@@ -39,7 +39,7 @@ class Backend {
   virtual bool run(const Migration& m, bool up, std::int64_t& duration_ms) = 0;
 };
 
-std::unique_ptr<Backend> open_sqlite(const std::string& path, std::chrono::milliseconds lock_timeout);
+std::unique_ptr<Backend> open_sqlite(const std::string& path, std::chrono::milliseconds lock_timeout, bool read_only);
 std::unique_ptr<Backend> open_postgres(const std::string& url, std::chrono::milliseconds lock_timeout);
 
 // Throws Error(failed) naming the version, file, statement and the database's message.

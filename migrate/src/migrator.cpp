@@ -46,7 +46,7 @@ std::unique_ptr<Migrator> Migrator::open(const std::string& url, Options options
     throw Error(ExitCode::usage, "expected a database URL sqlite:PATH or postgres://..., got \"" + url + "\"");
   const auto dialect = parsed->kind == core::DatabaseUrl::Kind::sqlite ? Dialect::sqlite : Dialect::postgres;
   embedded_migrations(dialect);  // a broken catalog fails before touching the database
-  auto backend = dialect == Dialect::sqlite ? open_sqlite(parsed->target, options.lock_timeout)
+  auto backend = dialect == Dialect::sqlite ? open_sqlite(parsed->target, options.lock_timeout, options.read_only)
                                             : open_postgres(parsed->target, options.lock_timeout);
   return std::unique_ptr<Migrator>(new Migrator(dialect, std::move(backend)));
 }

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include "backend.hpp"
 
@@ -16,7 +17,14 @@ constexpr const char* kCreateSqliteTable =
 
 class SqliteBackend final : public Backend {
  public:
-  SqliteBackend(const std::string& path, std::chrono::milliseconds lock_timeout) : timeout_(lock_timeout) {
+  SqliteBackend(const std::string& path, std::chrono::milliseconds lock_timeout, bool read_only) : timeout_(lock_timeout) {
+    std::error_code ec;
+    if (read_only && !std::filesystem::exists(path, ec)) {  // nothing to read, and nothing to create
+      const auto dir = std::filesystem::path(path).parent_path();
+      if (!std::filesystem::is_directory(dir.empty() ? "." : dir, ec))
+        throw Error(ExitCode::connect, "cannot open SQLite database " + path + ": no such directory");
+      return;
+    }
     const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
       const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -31,11 +39,14 @@ class SqliteBackend final : public Backend {
   void lock() override {}
   void unlock() noexcept override {}
 
-  void ensure_table() override { exec(kCreateSqliteTable, "creating mtown_migrations"); }
+  void ensure_table() override {
+    if (!db_) throw Error(ExitCode::failed, "the SQLite database was opened read-only");
+    exec(kCreateSqliteTable, "creating mtown_migrations");
+  }
 
   std::vector<AppliedRow> applied() override {
     std::vector<AppliedRow> rows;
-    if (!has_table()) return rows;
+    if (!db_ || !has_table()) return rows;
     sqlite3_stmt* st = prepare("SELECT version, name, checksum, applied_at, duration_ms FROM mtown_migrations ORDER BY version");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -47,6 +58,7 @@ class SqliteBackend final : public Backend {
   }
 
   bool run(const Migration& m, bool up, std::int64_t& duration_ms) override {
+    if (!db_) throw Error(ExitCode::failed, "the SQLite database was opened read-only");
     exec("BEGIN EXCLUSIVE", "taking the migration lock");
     try {
       if (is_applied(m.version) == up) {
@@ -150,8 +162,8 @@ class SqliteBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> open_sqlite(const std::string& path, std::chrono::milliseconds lock_timeout) {
-  return std::make_unique<SqliteBackend>(path, lock_timeout);
+std::unique_ptr<Backend> open_sqlite(const std::string& path, std::chrono::milliseconds lock_timeout, bool read_only) {
+  return std::make_unique<SqliteBackend>(path, lock_timeout, read_only);
 }
 
 }  // namespace mtown::migrate

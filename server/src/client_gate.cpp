@@ -4,6 +4,7 @@
 
 #include "mtown/core/auth.hpp"
 #include "mtown/core/log.hpp"
+#include "mtown/server/live_state.hpp"
 #include "mtown/server/server_context.hpp"
 
 namespace mtown::server {
@@ -123,7 +124,10 @@ std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& 
   }
   if (!cls) return std::nullopt;
   const auto decision = ctx_.limiter.try_take(player_id, *cls);
-  if (decision) return std::nullopt;
+  if (decision) {
+    if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, *cls);
+    return std::nullopt;
+  }
   return rate_limited(decision.retry_after, &msg, "too many " + std::string(core::action_class_name(*cls)) + " messages");
 }
 

@@ -53,14 +53,28 @@ void LiveMirror::leave(PlayerEntry& p, bool connected, std::int64_t now_ms) {
   p.room.clear();
   p.connected = connected;
   p.last_activity_ms = now_ms;
-  write_player(p, finals_);
+  std::vector<Command> last;
+  write_player(p, last);
+  owe(std::move(last[0]), std::move(last[1]));
+}
+
+void LiveMirror::owe(Command first, Command second) {
+  // Dropping the newest keeps every owed pair whole. What is dropped heals by itself: the
+  // room's and player's keys expire (no heartbeat refreshes them) and the sweep clears
+  // rooms:active once Redis is back.
+  if (finals_.size() >= 2 * options_.max_finals) {
+    dropped_updates_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  finals_.push_back(std::move(first));
+  finals_.push_back(std::move(second));
 }
 
 void LiveMirror::room_closed(const std::string& code) {
   std::lock_guard lock(mutex_);
   rooms_.erase(code);
-  finals_.push_back({"DEL", keys::room(code), keys::game_state(code), keys::votes_elimination(code), keys::votes_final(code)});
-  finals_.push_back({"SREM", std::string(keys::kRoomsActive), code});
+  owe({"DEL", keys::room(code), keys::game_state(code), keys::votes_elimination(code), keys::votes_final(code)},
+      {"SREM", std::string(keys::kRoomsActive), code});
   for (auto& [id, p] : players_)
     if (p.room == code) leave(p, p.connected, p.last_activity_ms);
   std::erase_if(players_, [](const auto& kv) { return kv.second.room.empty(); });
@@ -129,6 +143,36 @@ void LiveMirror::publish(std::string channel, std::string payload) {
   any_dirty_ = true;
 }
 
+void LiveMirror::rate_taken(std::string_view player_id, std::string_view action, int window_s) {
+  std::lock_guard lock(mutex_);
+  auto it = rates_.find(player_id);
+  if (it == rates_.end()) {
+    if (rates_.size() >= options_.max_rate_players) {
+      dropped_updates_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    it = rates_.emplace(std::string(player_id), std::vector<RateCount>{}).first;
+  }
+  auto& counts = it->second;
+  auto c = std::find_if(counts.begin(), counts.end(), [&](const RateCount& r) { return r.action == action; });
+  if (c == counts.end()) c = counts.insert(counts.end(), RateCount{std::string(action), window_s, 0});
+  ++c->count;
+  // No wake-up: counts ride with the next batch (at most 100 ms later), not one per input.
+  any_dirty_ = true;
+}
+
+void LiveMirror::write_rates(std::vector<Command>& out) {
+  for (const auto& [player, counts] : rates_)
+    for (const auto& c : counts) {
+      const auto key = keys::ratelimit(player, c.action);
+      // A fixed window: the first count of a window creates the key with the window as
+      // its TTL; INCRBY keeps the TTL, so the key vanishes when the window is over.
+      out.push_back({"SET", key, "0", "EX", std::to_string(c.window_s), "NX"});
+      out.push_back({"INCRBY", key, std::to_string(c.count)});
+    }
+  rates_.clear();
+}
+
 void LiveMirror::write_room(const std::string& code, RoomEntry& r, std::vector<Command>& out) const {
   if (r.dirty) {
     const LiveRoom& room = r.room;
@@ -183,6 +227,7 @@ LiveMirror::Batch LiveMirror::take() {
       write_player(p, batch.commands);
       p.dirty = false;
     }
+  write_rates(batch.commands);
   for (auto& [channel, payload] : events_) batch.commands.push_back({"PUBLISH", channel, std::move(payload)});
   events_.clear();
   any_dirty_ = false;
@@ -192,10 +237,15 @@ LiveMirror::Batch LiveMirror::take() {
 void LiveMirror::failed(Batch batch) {
   {
     std::lock_guard lock(mutex_);
+    // Rate-limit counts of a lost batch are not owed again: they were a view of windows now past.
     batch.commands.resize(batch.finals);
     batch.commands.insert(batch.commands.end(), std::make_move_iterator(finals_.begin()),
                           std::make_move_iterator(finals_.end()));
     finals_ = std::move(batch.commands);
+    if (finals_.size() > 2 * options_.max_finals) {
+      dropped_updates_.fetch_add((finals_.size() - 2 * options_.max_finals) / 2, std::memory_order_relaxed);
+      finals_.resize(2 * options_.max_finals);
+    }
   }
   mark_all_dirty();
 }

@@ -1,5 +1,8 @@
 #include "redis_live_state.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "mtown/core/protocol.hpp"
 #include "mtown/core/redis_keys.hpp"
 
@@ -12,7 +15,15 @@ RedisLiveState::RedisLiveState(const core::ServeConfig& config, const core::Redi
       writer_({url, std::move(address), config.redis_key_ttl_s, config.redis_breaker_threshold,
                config.redis_breaker_reset_ms, config.redis_timeout_ms},
               mirror_, metrics, std::move(load)),
-      subscriber_(url, config.redis_timeout_ms, mirror_, std::move(close_room), [this] { writer_.wake(); }) {}
+      subscriber_(url, config.redis_timeout_ms, mirror_, std::move(close_room), [this] { writer_.wake(); }) {
+  // A rule's window is the time its full burst takes to refill: 60 s for the per-minute
+  // classes, burst / rate for inputs (30 / 60 per s: 1 s). The epsilon keeps n / (n / 60)
+  // at 60, not 61.
+  const auto rules = core::rate_rules(config);
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (rules[i].per_s > 0)
+      rate_windows_s_[i] = std::max(1, static_cast<int>(std::ceil(rules[i].burst / rules[i].per_s - 1e-6)));
+}
 
 RedisLiveState::~RedisLiveState() { stop(); }
 
@@ -67,6 +78,11 @@ void RedisLiveState::room_event(const std::string& code, nlohmann::json event) {
   event["code"] = code;
   mirror_.publish(core::redis_keys::room_events(code), event.dump());
   writer_.wake();
+}
+
+void RedisLiveState::rate_taken(const std::string& player_id, core::ActionClass action) {
+  const int window_s = rate_windows_s_[static_cast<std::size_t>(action)];
+  if (window_s > 0) mirror_.rate_taken(player_id, core::action_class_name(action), window_s);
 }
 
 }  // namespace mtown::server

@@ -2,6 +2,7 @@
 // RedisWriter thread flushes it and the RedisSubscriber thread takes close requests.
 // Owned by run_server; outlives the io threads.
 #pragma once
+#include <array>
 #include <memory>
 
 #include "mtown/core/config.hpp"
@@ -31,8 +32,11 @@ class RedisLiveState final : public LiveState {
             const std::string& answer) override;
   void clear_votes(const std::string& code) override;
   void room_event(const std::string& code, nlohmann::json event) override;
+  void rate_taken(const std::string& player_id, core::ActionClass action) override;
 
  private:
+  // Per action class: the TTL of its ratelimit key (0: unlimited, not counted).
+  std::array<int, static_cast<std::size_t>(core::ActionClass::count_)> rate_windows_s_{};
   LiveMirror mirror_;
   RedisWriter writer_;
   RedisSubscriber subscriber_;

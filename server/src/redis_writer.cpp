@@ -31,6 +31,8 @@ RedisWriter::RedisWriter(RedisWriterOptions options, LiveMirror& mirror, core::M
       commands_(metrics.counter("redis_commands_total", "Redis commands sent by the live-state writer")),
       reconnects_(metrics.counter("redis_reconnects_total", "Reconnections after which the node rewrote its rooms")),
       dropped_events_(metrics.counter("redis_events_dropped_total", "Pub/sub events dropped while Redis was behind")),
+      dropped_updates_(metrics.counter("redis_updates_dropped_total",
+                                       "Owed deletions and rate-limit counts dropped at their caps while Redis was unreachable")),
       breaker_gauge_(metrics.gauge("redis_breaker_state", "Redis circuit breaker: 0 closed, 1 half-open, 2 open")) {}
 
 RedisWriter::~RedisWriter() { stop(); }
@@ -78,6 +80,7 @@ void RedisWriter::run() {
 
 void RedisWriter::round(Clock::time_point now) {
   breaker_gauge_.set(static_cast<double>(breaker_.state()));
+  count_drops();
   if (now < next_attempt_ || !breaker_.allow(now)) return;
   if (!client_.connected() && !connect()) return;
   // The node hash follows its room and player counts at once, not only at the heartbeat.
@@ -114,10 +117,7 @@ bool RedisWriter::connect() {
 bool RedisWriter::flush(std::vector<LiveMirror::Command> extra, bool keep_on_failure) {
   auto batch = mirror_.take();
   for (auto& c : extra) batch.commands.push_back(std::move(c));
-  if (const auto dropped = mirror_.dropped_events(); dropped > dropped_seen_) {
-    dropped_events_.inc(dropped - dropped_seen_);
-    dropped_seen_ = dropped;
-  }
+  count_drops();
   if (batch.empty()) return true;
   std::vector<core::RedisReply> replies;
   const auto t0 = Clock::now();
@@ -140,6 +140,17 @@ bool RedisWriter::flush(std::vector<LiveMirror::Command> extra, bool keep_on_fai
   breaker_.on_success();
   attempt_ = 0;
   return true;
+}
+
+void RedisWriter::count_drops() {
+  if (const auto dropped = mirror_.dropped_events(); dropped > dropped_seen_) {
+    dropped_events_.inc(dropped - dropped_seen_);
+    dropped_seen_ = dropped;
+  }
+  if (const auto dropped = mirror_.dropped_updates(); dropped > dropped_updates_seen_) {
+    dropped_updates_.inc(dropped - dropped_updates_seen_);
+    dropped_updates_seen_ = dropped;
+  }
 }
 
 void RedisWriter::on_failure(const std::string& what) {

@@ -59,6 +59,7 @@ class RedisWriter {
   bool connect();
   bool flush(std::vector<LiveMirror::Command> extra, bool keep_on_failure);
   void on_failure(const std::string& what);
+  void count_drops();  // the mirror's drop counters into the metrics
   // The node hash; with_ttls: the full heartbeat (system:health, every owned key's TTL).
   std::vector<LiveMirror::Command> heartbeat_commands(bool with_ttls);
   void sweep();
@@ -82,8 +83,10 @@ class RedisWriter {
   core::Counter& commands_;
   core::Counter& reconnects_;
   core::Counter& dropped_events_;
+  core::Counter& dropped_updates_;
   core::Gauge& breaker_gauge_;
   std::uint64_t dropped_seen_ = 0;
+  std::uint64_t dropped_updates_seen_ = 0;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -37,6 +37,10 @@ core::Counter& dropped(core::MetricsRegistry& m, const char* reason) {
                    {{"reason", reason}});
 }
 
+void log_dropped(const char* reason, std::uint64_t records, const std::string& detail, std::size_t limit) {
+  core::log_error("recording_dropped", {{"reason", reason}, {"records", records}, {"detail", detail}, {"limit", limit}});
+}
+
 }  // namespace
 
 std::chrono::milliseconds Backoff::next() {
@@ -83,6 +87,7 @@ void RecordWriter::stop(std::chrono::milliseconds flush_timeout) {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  log_unlogged_drops();
 }
 
 std::shared_ptr<core::GameRecorder> RecordWriter::recorder(GameMeta meta) {
@@ -116,17 +121,28 @@ RecordWriter::Health RecordWriter::health() const {
 void RecordWriter::drop(const char* reason, std::uint64_t n, const std::string& detail) {
   const std::string_view r = reason;
   (r == "queue_full" ? dropped_queue_full_ : r == "shutdown" ? dropped_shutdown_ : dropped_write_failed_).inc(n);
-  // Logged at once, then at most once a second with the count since (a full queue
-  // drops every record of every game).
+  // queue_full is logged at once, then at most once a second with the count since (a
+  // full queue drops every record of every game); what the throttle holds back is logged
+  // when the queue drains and at stop(). Other reasons are logged every time.
+  std::uint64_t count = n;
+  if (r == "queue_full") {
+    std::unique_lock lock(mutex_);
+    drops_since_log_ += n;
+    const auto now = steady_clock::now();
+    if (now - last_drop_log_ < std::chrono::seconds(1)) return;
+    last_drop_log_ = now;
+    count = std::exchange(drops_since_log_, 0);
+  }
+  log_dropped(reason, count, detail, settings_.queue_max_records);
+}
+
+void RecordWriter::log_unlogged_drops() {
   std::unique_lock lock(mutex_);
-  drops_since_log_ += n;
-  const auto now = steady_clock::now();
-  if (now - last_drop_log_ < std::chrono::seconds(1) && r == "queue_full") return;
-  last_drop_log_ = now;
   const auto count = std::exchange(drops_since_log_, 0);
+  if (count == 0) return;
+  last_drop_log_ = steady_clock::now();
   lock.unlock();
-  core::log_error("recording_dropped", {{"reason", reason}, {"records", count}, {"detail", detail},
-                                        {"limit", settings_.queue_max_records}});
+  log_dropped("queue_full", count, "", settings_.queue_max_records);
 }
 
 void RecordWriter::set_health(bool ok, const std::string& error) {
@@ -147,6 +163,7 @@ void RecordWriter::run() {
   for (;;) {
     if (batch.empty()) {
       std::vector<Item> items;
+      bool drained;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
@@ -158,7 +175,9 @@ void RecordWriter::run() {
         queue_.erase(queue_.begin(), queue_.begin() + n);
         oldest_ = steady_clock::now();
         queue_gauge_.set(static_cast<double>(queue_.size()));
+        drained = queue_.empty();
       }
+      if (drained) log_unlogged_drops();
       convert(items, batch);
       if (batch.empty()) continue;
     }

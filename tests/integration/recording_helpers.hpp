@@ -8,9 +8,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "mtown/migrate/migrator.hpp"
 #include "mtown/store/database.hpp"
@@ -71,5 +75,17 @@ class TestDatabase {
   std::string dir_, base_, name_, url_;
   std::unique_ptr<store::Database> db_;
 };
+
+// The `records` of every recording_dropped log line, summed per reason.
+inline std::map<std::string, std::uint64_t> logged_drops(const std::string& log) {
+  std::map<std::string, std::uint64_t> sum;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"recording_dropped\"") == std::string::npos) continue;
+    const auto j = nlohmann::json::parse(line);
+    sum[j["reason"].get<std::string>()] += j["records"].get<std::uint64_t>();
+  }
+  return sum;
+}
 
 }  // namespace mtown::test::recording

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -18,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "mtown/core/redis_client.hpp"
 
@@ -82,6 +85,9 @@ class RedisProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  // SIGSTOP / SIGCONT: a hung Redis that accepts connections and answers nothing.
+  void pause() { REQUIRE(::kill(pid_, SIGSTOP) == 0); }
+  void resume() { REQUIRE(::kill(pid_, SIGCONT) == 0); }
   // SIGKILL and reap: the data is gone (no persistence), like a crashed Redis.
   void kill_now() {
     if (pid_ <= 0) return;
@@ -129,6 +135,63 @@ class RedisLook {
 
  private:
   core::RedisClient client_;
+};
+
+// A subscriber connection (SUBSCRIBE channels, PSUBSCRIBE patterns): published JSON
+// messages, read in order with a timeout.
+class RedisSub {
+ public:
+  RedisSub(const core::RedisUrl& url, const std::vector<std::string>& channels, const std::vector<std::string>& patterns) {
+    REQUIRE_FALSE(client_.connect(url, std::chrono::seconds(2)));
+    std::vector<std::string> sub{"SUBSCRIBE"}, psub{"PSUBSCRIBE"};
+    sub.insert(sub.end(), channels.begin(), channels.end());
+    psub.insert(psub.end(), patterns.begin(), patterns.end());
+    if (!channels.empty()) REQUIRE(client_.send(sub));
+    if (!patterns.empty()) REQUIRE(client_.send(psub));
+    // Subscribed once every confirmation is in: nothing published from then on is missed.
+    std::size_t confirmed = 0;
+    while (confirmed < channels.size() + patterns.size()) {
+      for (const auto& r : read(std::chrono::seconds(5))) {
+        REQUIRE(r.elements.size() == 3);
+        if (r.elements[0].str == "subscribe" || r.elements[0].str == "psubscribe") ++confirmed;
+        else pending_.push_back(r);
+      }
+    }
+  }
+  // The next message on `channel` whose payload has "type" == type (any type when empty);
+  // messages before it are skipped.
+  nlohmann::json next(const std::string& channel, const std::string& type, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      while (!pending_.empty()) {
+        const auto r = std::move(pending_.front());
+        pending_.erase(pending_.begin());
+        // ["message", channel, payload] or ["pmessage", pattern, channel, payload]
+        const bool pattern = r.elements.size() == 4;
+        skipped_ += r.elements[pattern ? 2 : 1].str + " " + r.elements[pattern ? 3 : 2].str + "\n";
+        if (r.elements[pattern ? 2 : 1].str != channel) continue;
+        auto msg = nlohmann::json::parse(r.elements[pattern ? 3 : 2].str);
+        if (type.empty() || msg.value("type", "") == type) {
+          skipped_.clear();
+          return msg;
+        }
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) FAIL("no " << type << " message on " << channel << "; skipped:\n" << skipped_);
+      for (auto& r : read(left)) pending_.push_back(std::move(r));
+    }
+  }
+
+ private:
+  std::vector<core::RedisReply> read(std::chrono::milliseconds timeout) {
+    pollfd pfd{client_.fd(), POLLIN, 0};
+    std::vector<core::RedisReply> out;
+    if (::poll(&pfd, 1, static_cast<int>(timeout.count())) > 0) REQUIRE(client_.read_available(out));
+    return out;
+  }
+  core::RedisClient client_;
+  std::vector<core::RedisReply> pending_;
+  std::string skipped_;  // since the last message returned, for a failure's message
 };
 
 // Polls `ok` every 50 ms until it holds; fails after `timeout`.

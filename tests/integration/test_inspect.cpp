@@ -4,7 +4,11 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <sstream>
 
 #include "game_helpers.hpp"
@@ -40,6 +44,53 @@ void fill_unrelated(RedisLook& look, int count) {
       batch.clear();
     }
   }
+}
+
+// "45s", "1m15s", "2h01m" (the tables' durations) in seconds; "none"/"gone" are -1/-2.
+double seconds_of(const std::string& cell) {
+  if (cell == "none") return -1;
+  if (cell == "gone") return -2;
+  double total = 0, n = 0;
+  for (const char ch : cell) {
+    if (ch >= '0' && ch <= '9') n = n * 10 + (ch - '0');
+    else {
+      total += n * (ch == 'h' ? 3600 : ch == 'm' ? 60 : 1);
+      n = 0;
+    }
+  }
+  return total;
+}
+
+// A table of one row, as `rooms` and `nodes` print one room or node: its cells split on spaces.
+struct OneRowTable {
+  std::string header;
+  std::vector<std::string> cells;
+  std::string total;
+};
+OneRowTable one_row_table(const std::string& text) {
+  OneRowTable t;
+  std::istringstream lines(text);
+  std::string row;
+  std::getline(lines, t.header);
+  std::getline(lines, row);
+  std::getline(lines, t.total);
+  std::istringstream cells(row);
+  t.cells.assign(std::istream_iterator<std::string>(cells), {});
+  return t;
+}
+
+// The indented rows under a `title` line of `inspect room`, up to the next blank line,
+// without the column header.
+std::vector<std::string> section_rows(const std::string& text, const std::string& title) {
+  const auto at = text.find(title);
+  REQUIRE(at != std::string::npos);
+  std::istringstream in(text.substr(at));
+  std::string line;
+  std::getline(in, line);  // the title
+  std::getline(in, line);  // the header
+  std::vector<std::string> rows;
+  while (std::getline(in, line) && !line.empty()) rows.push_back(line);
+  return rows;
 }
 
 std::string stat_line(const std::string& info, const std::string& name) {
@@ -81,7 +132,8 @@ TEST_CASE("inspect on a Redis holding 100,000 unrelated keys: SCAN only, nothing
   CHECK(stats["keys"]["player"] == 3);
   CHECK(stats["keys"]["node"] == 1);
   CHECK(stats["keys"]["rooms_active"] == 1);
-  CHECK(stats["mtown_keys"] == 8);
+  CHECK(stats["keys"]["ratelimit"] == 3);  // each client's create_room counter (60 s window)
+  CHECK(stats["mtown_keys"] == 11);
   CHECK(stats["mtown_memory_bytes"].get<long long>() > 0);
   CHECK(stats["rooms_active"] == 3);
   CHECK(stats["db_keys"].get<long long>() >= 100008);
@@ -97,7 +149,9 @@ TEST_CASE("inspect on a Redis holding 100,000 unrelated keys: SCAN only, nothing
 TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[redis][inspect]") {
   RedisProcess redis;
   RedisLook look(redis_at(redis.port()));
-  TestServer server(std::vector<std::string>{"--database", "none", "--redis", redis.url(), "--set", "redis.node_id=n1"});
+  // A long key TTL: no heartbeat refreshes it during the test, so TTLs only count down.
+  TestServer server(std::vector<std::string>{"--database", "none", "--redis", redis.url(), "--set", "redis.node_id=n1",
+                                             "--set", "redis.key_ttl_s=600"});
   WsClient a(server.port()), b(server.port());
   const auto code = create_room(a, "party", "Ann");
   join_room(b, code, "Ben", {&a});
@@ -108,15 +162,13 @@ TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[r
   const auto model = inspect_json(redis, {"rooms"});
   const auto table = inspect(redis, {"rooms"});
   REQUIRE(table.exit_code == 0);
-  std::istringstream lines(table.out);
-  std::string header, row, total;
-  std::getline(lines, header);
-  std::getline(lines, row);
-  std::getline(lines, total);
-  CHECK(header.rfind("CODE", 0) == 0);
-  std::istringstream cells(row);
-  std::string c_code, c_game, c_phase, c_players, c_ai, c_node;
-  cells >> c_code >> c_game >> c_phase >> c_players >> c_ai >> c_node;
+  const auto rooms_table = one_row_table(table.out);
+  CHECK(rooms_table.header.rfind("CODE", 0) == 0);
+  REQUIRE(rooms_table.cells.size() == 8);
+  const auto& cells = rooms_table.cells;
+  const std::string &c_code = cells[0], &c_game = cells[1], &c_phase = cells[2], &c_players = cells[3], &c_ai = cells[4],
+                    &c_node = cells[5], &c_age = cells[6], &c_ttl = cells[7];
+  const auto& total = rooms_table.total;
   const auto& r = model["rooms"][0];
   CHECK(c_code == r["code"]);
   CHECK(c_game == r["game"]);
@@ -126,6 +178,85 @@ TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[r
   CHECK(c_ai == "1");
   CHECK(c_node == "n1");
   CHECK(total == "total: 1 rooms, 3 players");
+  // AGE and TTL were read a moment apart: equal within 2 s.
+  CHECK(std::abs(seconds_of(c_age) - r["age_s"].get<double>()) <= 2);
+  CHECK(std::abs(seconds_of(c_ttl) - r["ttl_s"].get<double>()) <= 2);
+  CHECK(r["ttl_s"].get<int>() > 590);
+
+  // room CODE: the FIELD/VALUE rows are `fields`, the player rows are `players`, votes counted.
+  const auto room = inspect_json(redis, {"room", code});
+  const auto room_text = inspect(redis, {"room", code});
+  REQUIRE(room_text.exit_code == 0);
+  std::map<std::string, std::string> shown;
+  for (const auto& row : section_rows(room_text.out, "fields (HGETALL room:" + code + "):")) {
+    std::istringstream in(row);
+    std::string key, value;
+    in >> key >> std::ws;
+    std::getline(in, value);
+    while (!value.empty() && value.back() == ' ') value.pop_back();
+    shown[key] = value;
+  }
+  CHECK(shown == room["fields"].get<std::map<std::string, std::string>>());
+  const auto player_rows = section_rows(room_text.out, "players:");
+  REQUIRE(player_rows.size() == room["players"].size());
+  for (std::size_t i = 0; i < player_rows.size(); ++i) {
+    std::istringstream in(player_rows[i]);
+    std::vector<std::string> t{std::istream_iterator<std::string>(in), {}};
+    const auto& p = room["players"][i];
+    const std::string name = p["name"];  // AI names have spaces: "Robot 1 (normal)"
+    const auto name_words = static_cast<std::size_t>(std::count(name.begin(), name.end(), ' ') + 1);
+    REQUIRE(t.size() == 1 + name_words + (p["host"] == true ? 1 : 0) + 2);  // HOST is empty for the others
+    CHECK(t[0] == p["id"]);
+    CHECK(player_rows[i].find("  " + name + "  ") != std::string::npos);
+    if (p["host"] == true) CHECK(t[1 + name_words] == "host");
+    CHECK(t[t.size() - 2] == (p["ai"] == true ? "ai" : "human"));
+    CHECK(t.back() == (p["connected"] == true ? "connected" : "disconnected"));
+  }
+  CHECK(room_text.out.find("votes:elimination (" + std::to_string(room["votes"]["elimination"].size()) + "):") != std::string::npos);
+  CHECK(room_text.out.find("votes:final (" + std::to_string(room["votes"]["final"].size()) + "):") != std::string::npos);
+
+  // nodes: one row per node, its cells the JSON's.
+  const auto nodes = inspect_json(redis, {"nodes"});
+  const auto nodes_text = inspect(redis, {"nodes"});
+  REQUIRE(nodes_text.exit_code == 0);
+  REQUIRE(nodes["total"] == 1);
+  const auto& n = nodes["nodes"][0];
+  const auto nodes_table = one_row_table(nodes_text.out);
+  CHECK(nodes_table.header.rfind("ID", 0) == 0);
+  const auto& nc = nodes_table.cells;
+  REQUIRE(nc.size() == 10);  // HEARTBEAT is "Ns ago"
+  CHECK(nc[0] == n["id"]);
+  CHECK(nc[1] == n["address"]);
+  CHECK(nc[2] == std::to_string(n["rooms"].get<int>()));
+  CHECK(nc[3] == std::to_string(n["players"].get<int>()));
+  CHECK(nc[4] == std::to_string(n["connections"].get<int>()));
+  CHECK(nc[5] == std::to_string(std::lround(n["load"].get<double>() * 100)) + "%");
+  CHECK(std::abs(seconds_of(nc[6]) - n["uptime_s"].get<double>()) <= 2);
+  CHECK(std::abs(seconds_of(nc[9]) - n["ttl_s"].get<double>()) <= 2);
+  CHECK(nodes_table.total == "total: 1 nodes");
+
+  // stats: a row per key kind, and the totals.
+  const auto stats = inspect_json(redis, {"stats"});
+  const auto stats_text = inspect(redis, {"stats"});
+  REQUIRE(stats_text.exit_code == 0);
+  std::map<std::string, long long> kinds;
+  std::istringstream stat_lines(stats_text.out);
+  std::string line;
+  std::getline(stat_lines, line);
+  CHECK(line.rfind("KEYS", 0) == 0);
+  while (std::getline(stat_lines, line) && line.rfind("mtown keys:", 0) != 0) {
+    std::istringstream in(line);
+    std::string kind;
+    long long count = -1;
+    in >> kind >> count;
+    kinds[kind] = count;
+  }
+  CHECK(kinds == stats["keys"].get<std::map<std::string, long long>>());
+  CHECK(kinds["room"] == 1);
+  CHECK(kinds["player"] == 2);
+  CHECK(line.rfind("mtown keys: " + std::to_string(stats["mtown_keys"].get<long long>()) + " using ", 0) == 0);
+  CHECK(stats_text.out.find("open rooms (rooms:active): " + std::to_string(stats["rooms_active"].get<long long>())) != std::string::npos);
+  CHECK(stats_text.out.find("keys in this db: " + std::to_string(stats["db_keys"].get<long long>()) + ",") != std::string::npos);
 
   const auto players = inspect_json(redis, {"players", "--room", code});
   REQUIRE(players["total"] == 2);  // the AI seat has no player key
@@ -198,6 +329,17 @@ TEST_CASE("inspect errors: each with its exit code and what to check", "[redis][
     CHECK(stats["unknown_keys"][0]["key"] == "room:hello");
     r = inspect(redis, {"room", "ABCD"});
     CHECK(r.exit_code == 6);
+  }
+  SECTION("a room hash whose players field is JSON but not the server's list: 6, not a crash") {
+    for (const char* players : {R"({"id":"p_1"})", "[1,2]", R"([{"name":"Ann"}])", R"([{"id":"p_1","ai":"yes"}])"}) {
+      INFO("players = " << players);
+      look.cmd({"HSET", "room:WXYZ", "id", "r_1", "code", "WXYZ", "game", "party", "status", "waiting", "phase", "lobby",
+                "round", "0", "host", "", "players", players, "player_count", "1", "max_players", "8", "ai", "0",
+                "public", "1", "node", "n", "game_id", "", "created_at_ms", "1", "expires_at_ms", "2", "updated_at_ms", "1"});
+      const auto r = inspect(redis, {"room", "WXYZ"});
+      CHECK(r.exit_code == 6);
+      CHECK(r.err.find("room:WXYZ: field players") != std::string::npos);
+    }
   }
   SECTION("--close needs --yes: 2; a room whose server is gone: 7") {
     look.cmd({"HSET", "room:WXYZ", "id", "r_1", "code", "WXYZ", "game", "party", "status", "waiting", "phase", "lobby",

@@ -172,6 +172,25 @@ TEST_CASE("serve refuses a database with pending migrations, naming them; --migr
   }
 }
 
+TEST_CASE("serve refuses a database whose applied migration changed, with or without --migrate", "[recording]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect);
+    t.db().query("UPDATE mtown_migrations SET checksum = 'deadbeef' WHERE version = 2");
+    for (const bool migrate : {false, true}) {
+      std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", t.url()};
+      if (migrate) args.push_back("--migrate");
+      const auto res = run_mtown(args);
+      INFO(res.err);
+      CHECK(res.exit_code == 5);
+      CHECK(res.err.find("applied migration 0002_game_events_kind changed") != std::string::npos);
+      CHECK(res.err.find("\"event\":\"migration_changed\"") != std::string::npos);
+      CHECK(res.err.find("listening") == std::string::npos);
+    }
+    CHECK(t.scalar("SELECT COUNT(*) FROM mtown_migrations WHERE checksum = 'deadbeef'") == 1);
+  }
+}
+
 TEST_CASE("an arena game is recorded with exactly the acknowledged inputs; the API reads it", "[recording][arena]") {
   for (const char* dialect : {"sqlite", "postgres"}) {
     INFO(dialect);
@@ -312,6 +331,31 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     CHECK(server.log().find("recording_database_down") != std::string::npos);
     auto db = store::Database::open(pg.url());
     CHECK(recorded_inputs(*db, game_id, 2) == sent);
+    // Nothing else was lost either: seq runs 1..N without a gap, the game ended once, and
+    // the recording loads back (hash checkpoints included) from the restarted server.
+    const auto seqs = db->query("SELECT COUNT(*), COUNT(DISTINCT seq), MIN(seq), MAX(seq) FROM game_events WHERE game_id = $1",
+                                {game_id});
+    REQUIRE(seqs.size() == 1);
+    const auto n = std::stoll(*seqs[0].at(0));
+    CHECK(n > 120);  // 120 inputs plus the steps, hashes and the end
+    CHECK(std::stoll(*seqs[0].at(1)) == n);
+    CHECK(std::stoll(*seqs[0].at(2)) == 1);
+    CHECK(std::stoll(*seqs[0].at(3)) == n);
+    const auto count = [&](const std::string& type) {
+      return std::stoll(*db->query("SELECT COUNT(*) FROM game_events WHERE game_id = $1 AND event_type = $2", {game_id, type})
+                             .at(0).at(0));
+    };
+    CHECK(count("end") == 1);
+    CHECK(count("hash") >= 1);
+    const auto rec = store::load_recording(*db, game_id);
+    REQUIRE(rec);
+    CHECK(rec->header.game == "arena");
+    CHECK(rec->header.seats.size() == 2);
+    std::size_t hashes = 0;
+    for (const auto& e : rec->entries) hashes += std::holds_alternative<mtown::core::RecordedHash>(e);
+    CHECK(hashes == static_cast<std::size_t>(count("hash")));
+    REQUIRE_FALSE(rec->entries.empty());
+    CHECK(std::holds_alternative<mtown::core::RecordedEnd>(rec->entries.back()));
   }
   {
     TestServer server(rec_args(pg.url(), {"--set", "recording.queue_max_records=10", "--set", "server.shutdown_timeout_ms=1000"}));
@@ -323,8 +367,12 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     REQUIRE(eventually([&] { return metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") > 0; },
                        std::chrono::seconds(10)));
     CHECK(server.log().find("recording_dropped") != std::string::npos);
+    const auto counted = metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}");
     server.stop();
     CHECK(server.log().find("\"reason\":\"queue_full\"") != std::string::npos);
+    // Every drop counted is in a log line too, the throttled ones at the latest at stop.
+    auto logged = mtown::test::recording::logged_drops(server.log());
+    CHECK(static_cast<double>(logged["queue_full"]) >= counted);
   }
 }
 

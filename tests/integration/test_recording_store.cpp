@@ -1,8 +1,13 @@
 // mtown_store against real databases (a SQLite file and a fresh PostgreSQL database):
 // what write_batch stores reads back as the same recording, the API queries, the
-// question table, and the batching writer thread.
+// question table, and the batching writer thread (and the log lines of its drops).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <thread>
 
+#include "mtown/core/log.hpp"
 #include "mtown/store/record_writer.hpp"
 #include "mtown/store/recordings.hpp"
 #include "recording_helpers.hpp"
@@ -196,4 +201,79 @@ TEST_CASE("store writer: a full queue drops and counts, an unreachable database 
   CHECK(std::stoi(text.substr(at + 51)) >= 11);
   writer->stop(std::chrono::milliseconds(200));
   CHECK(metrics.render().find("mtown_recording_dropped_total{reason=\"shutdown\"} 0") == std::string::npos);
+}
+
+namespace {
+
+// Sends this process's stderr (where core::log writes) to a file while alive.
+class StderrCapture {
+ public:
+  StderrCapture() : path_(std::filesystem::temp_directory_path() / ("mtown-stderr-" + std::to_string(::getpid()))) {
+    core::Logger::instance().configure(core::LogLevel::info, core::LogFormat::json);
+    saved_ = ::dup(STDERR_FILENO);
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+  }
+  ~StderrCapture() {
+    restore();
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+    core::Logger::instance().configure(core::LogLevel::info, core::LogFormat::automatic);
+  }
+  // Restores stderr and returns what was written to it.
+  std::string take() {
+    restore();
+    std::ifstream in(path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::filesystem::path path_;
+  int saved_ = -1;
+};
+
+std::uint64_t dropped_metric(const core::MetricsRegistry& m, const std::string& reason) {
+  const auto text = m.render();
+  const std::string key = "mtown_recording_dropped_total{reason=\"" + reason + "\"} ";
+  const auto at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));
+}
+
+}  // namespace
+
+TEST_CASE("store writer: drops the log throttle held back are logged at stop", "[store][threads]") {
+  core::MetricsRegistry metrics;
+  store::WriterSettings s;
+  s.queue_max_records = 10;
+  s.retry_max_backoff = std::chrono::milliseconds(100);
+  StderrCapture capture;
+  auto writer = std::make_shared<store::RecordWriter>("sqlite:/nonexistent-mtown-dir/x.db", s, metrics);
+  writer->start();
+  auto rec = writer->recorder({2, ""});
+  rec->begin(party_header("g_quiet"));
+  // The writer holds the begin in a failing batch, so the queue never drains again.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (writer->health().ok && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE_FALSE(writer->health().ok);
+  // 30 records into 10 places within well under the 1 s throttle window: the first drop
+  // is logged at once, the rest only as a count at stop().
+  for (std::uint64_t i = 1; i <= 30; ++i) rec->record(core::RecordedStep{i, {}});
+  CHECK(dropped_metric(metrics, "queue_full") == 20);
+  writer->stop(std::chrono::milliseconds(200));
+  const auto log = capture.take();
+  INFO(log);
+  auto logged = mtown::test::recording::logged_drops(log);
+  CHECK(logged["queue_full"] == 20);
+  // The begin and the 10 queued records, unwritten at the flush deadline.
+  CHECK(dropped_metric(metrics, "shutdown") == 11);
+  CHECK(logged["shutdown"] == 11);
 }

@@ -178,6 +178,110 @@ TEST_CASE("a real game in Redis: rooms, the room hash, 8 votes at once, close fr
   CHECK_FALSE(look.exists("node:node-a"));
 }
 
+// room:{code}'s players[] entry of `id` (its `connected`, as the server wrote it).
+json listed_player(RedisLook& look, const std::string& code, const std::string& id) {
+  for (const auto& p : json::parse(look.hgetall("room:" + code)["players"]))
+    if (p["id"] == id) return p;
+  FAIL("player " << id << " is not listed in room:" << code);
+  return {};
+}
+
+TEST_CASE("Redis shows a seat in its grace, rate-limit counters and the pub/sub events", "[redis][pubsub]") {
+  RedisProcess redis;
+  RedisLook look(redis_at(redis.port()));
+  RedisSub sub(redis_at(redis.port()), {"system:health"}, {"room:*:events"});
+  TestServer server(redis_args(redis, "node-p", 6));
+  WsClient a(server.port());
+  auto b = std::make_unique<WsClient>(server.port());
+  const auto code = create_room(a, "party", "Ann");
+  join_room(*b, code, "Ben", {&a});
+  const std::string ben = b->player_id();
+
+  // ratelimit:{player}:chat counts the chats the limiter let through, with the 60 s window as TTL.
+  for (int i = 0; i < 3; ++i) {
+    a.send({{"type", "chat"}, {"text", "hi " + std::to_string(i)}});
+    a.expect("chat");
+  }
+  const std::string counter = "ratelimit:" + a.player_id() + ":chat";
+  eventually([&] { return look.cmd({"GET", counter}).str == "3"; }, 5s, counter + " == 3");
+  const auto ttl = look.cmd({"TTL", counter}).integer;
+  CHECK(ttl > 0);
+  CHECK(ttl <= 60);
+  CHECK_FALSE(look.exists("ratelimit:" + ben + ":chat"));
+  CHECK(inspect_json(redis, {"stats"})["keys"]["ratelimit"].get<int>() >= 1);
+  // inspect players shows the counters: Ann created the room and chatted 3 times, Ben joined.
+  const auto players = inspect_json(redis, {"players", "--room", code});
+  REQUIRE(players["players"].size() == 2);
+  for (const auto& p : players["players"]) {
+    if (p["id"] == a.player_id()) CHECK(p["ratelimit"] == json{{"chat", 3}, {"create_room", 1}});
+    else CHECK(p["ratelimit"] == json{{"join_room", 1}});
+  }
+  const auto players_text = run_mtown({"inspect", "players", "--room", code, "--redis", redis.url()});
+  REQUIRE(players_text.exit_code == 0);
+  CHECK(players_text.out.find("chat:3,create_room:1") != std::string::npos);
+
+  // A connection lost without a close frame: the seat waits out its grace, shown disconnected.
+  b->drop();
+  eventually([&] { return listed_player(look, code, ben)["connected"] == false; }, 5s, "Ben disconnected in room:" + code);
+  eventually([&] { return look.hgetall("player:" + ben)["connected"] == "0"; }, 5s, "player:" + ben + " connected 0");
+  CHECK(look.hgetall("player:" + ben)["room"] == code);
+  auto room = inspect_json(redis, {"room", code});
+  REQUIRE(room["players"].size() == 2);
+  CHECK(room["players"][1]["id"] == ben);
+  CHECK(room["players"][1]["connected"] == false);
+  CHECK(room["players"][0]["connected"] == true);
+  auto text = run_mtown({"inspect", "room", code, "--redis", redis.url()});
+  REQUIRE(text.exit_code == 0);
+  const auto ben_row = text.out.find("  " + ben + "  ", text.out.find("\nplayers:\n"));
+  REQUIRE(ben_row != std::string::npos);
+  CHECK(text.out.substr(ben_row, text.out.find('\n', ben_row) - ben_row).find("disconnected") != std::string::npos);
+  // Back within the grace: connected again everywhere.
+  auto b2 = std::make_unique<WsClient>(server.port(), WsClient::resume_options(*b));
+  b2->recv_until("resumed");
+  eventually([&] { return listed_player(look, code, ben)["connected"] == true; }, 5s, "Ben back in room:" + code);
+  eventually([&] { return look.hgetall("player:" + ben)["connected"] == "1"; }, 5s, "player:" + ben + " connected 1");
+  CHECK(inspect_json(redis, {"room", code})["players"][1]["connected"] == true);
+
+  // room:{code}:events: game_started and each phase, with the round.
+  const std::string channel = "room:" + code + ":events";
+  a.send({{"type", "start_game"},
+          {"options", {{"rounds", 8}, {"question_ms", 1000}, {"elimination_ms", 30000}, {"voting_ms", 30000}, {"results_ms", 30000}}}});
+  a.recv_until("game_started");
+  const auto started = sub.next(channel, "game_started", 5s);
+  CHECK(started["code"] == code);
+  CHECK(started["phase"] == "question");
+  CHECK(started["round"] == 1);
+  CHECK_FALSE(started["game_id"].get<std::string>().empty());
+  const auto phase = sub.next(channel, "phase", 10s);
+  CHECK(phase["code"] == code);
+  CHECK(phase["phase"] != "question");
+  CHECK(phase["round"] == 1);
+  eventually([&] { return look.hgetall("room:" + code)["phase"] == phase["phase"].get<std::string>(); }, 5s, "the phase in room:" + code);
+
+  // system:health carries what node:{id} holds, load included.
+  // Heartbeats from before the room opened are still queued: skip to one that counts it.
+  json health;
+  do health = sub.next("system:health", "", 10s);
+  while (health["rooms"] != 1 || health["players"] != 2);
+  const auto node = look.hgetall("node:node-p");
+  REQUIRE(health.size() == node.size());
+  for (const auto& [field, value] : health.items()) {
+    INFO("field " << field);
+    REQUIRE(node.contains(field));
+    if (field == "heartbeat_at_ms") CHECK(std::stoll(node.at(field)) >= value.get<long long>());
+    else if (field != "connections") CHECK(node.at(field) == (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+  CHECK(health["id"] == "node-p");
+  CHECK(health["rooms"] == 1);
+  CHECK(health["load"].get<double>() == Approx(1.0 / health["max_rooms"].get<double>()));
+
+  // A graceful stop closes the room: room_closed on its channel.
+  CHECK(server.stop() == 0);
+  const auto closed = sub.next(channel, "room_closed", 5s);
+  CHECK(closed["code"] == code);
+  CHECK_FALSE(closed["reason"].get<std::string>().empty());
+}
+
 TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room comes back", "[redis][outage]") {
   auto redis = std::make_unique<RedisProcess>();
   const int port = redis->port();
@@ -215,6 +319,7 @@ TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room come
   CHECK(ready.body_json()["failed"] == json::array({"redis"}));
   const auto metrics = http_get(server.port(), "/metrics").body;
   CHECK(metrics.find("redis_breaker_state 0") == std::string::npos);
+  CHECK(metric_value(metrics, "redis_errors_total") >= 2);  // at least the breaker's threshold
 
   // Redis comes back empty on the same port: the node writes its room again.
   redis->start();
@@ -232,6 +337,65 @@ TEST_CASE("Redis killed mid-game: the game finishes, ready is 503, the room come
   CHECK(after.find("redis_breaker_state 0") != std::string::npos);
   CHECK(after.find("redis_reconnects_total 0") == std::string::npos);
   CHECK(after.find("redis_latency_seconds_count") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+// Arena ticks a client sees per second over `window`, from the states' tick numbers (so a
+// slow reader does not count); the client sends an input every 50 ms meanwhile.
+double ticks_per_s(WsClient& c, std::chrono::milliseconds window, std::uint64_t& seq) {
+  std::optional<std::uint64_t> first, last;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto next_input = t0;
+  while (std::chrono::steady_clock::now() - t0 < window) {
+    if (std::chrono::steady_clock::now() >= next_input) {
+      c.send({{"type", "input"}, {"input_seq", ++seq}, {"data", {{"action", "move"}, {"x", 100 + seq % 800}, {"y", 500}}}});
+      next_input += 50ms;
+    }
+    const auto m = c.try_recv(20ms);
+    if (!m || (*m)["type"] != "state") continue;
+    if (!first) first = (*m)["tick"].get<std::uint64_t>();
+    last = (*m)["tick"].get<std::uint64_t>();
+  }
+  REQUIRE(first);
+  return static_cast<double>(*last - *first) / std::chrono::duration<double>(window).count();
+}
+
+TEST_CASE("a hung Redis (SIGSTOP): the arena keeps its 60 Hz, ready is 503, the room is back after SIGCONT", "[redis][outage]") {
+  RedisProcess redis;
+  auto args = redis_args(redis, "node-s", 6);
+  args.insert(args.end(), {"--set", "redis.breaker_threshold=2", "--set", "redis.breaker_reset_ms=500", "--set",
+                           "redis.timeout_ms=500"});
+  TestServer server(args);
+  WsClient host(server.port());
+  const auto code = create_room(host, "arena", "Host", {{"max_players", 2}, {"ai_fill", "easy"}});
+  host.send({{"type", "start_game"}, {"options", {{"match_seconds", 60}}}});
+  host.recv_until("game_started", 10s);
+  {
+    RedisLook look(redis_at(redis.port()));
+    eventually([&] { return look.hgetall("room:" + code)["status"] == "active"; }, 5s, "the game in room:" + code);
+  }
+  std::uint64_t seq = 0;
+  const double before = ticks_per_s(host, 2s, seq);
+  CHECK(before > 50);
+
+  // Writes now hang until redis.timeout_ms; the writer thread waits, the room's strand must not.
+  redis.pause();
+  const double during = ticks_per_s(host, 3s, seq);
+  INFO("ticks/s before " << before << ", while Redis hangs " << during);
+  CHECK(during > 0.9 * before);
+  HttpResult ready;
+  eventually([&] {
+    ready = http_get(server.port(), "/health/ready");
+    return ready.status == 503 && ready.body_json()["failed"] == json::array({"redis"});
+  }, 10s, "ready 503 naming redis");
+  CHECK(metric_value(http_get(server.port(), "/metrics").body, "redis_errors_total") >= 2);
+
+  redis.resume();
+  RedisLook look(redis_at(redis.port()));
+  eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready again");
+  eventually([&] { return look.hgetall("room:" + code)["node"] == "node-s"; }, 5s, "room:" + code + " written again");
+  CHECK(look.smembers("rooms:active") == std::vector<std::string>{code});
+  CHECK(look.hgetall("player:" + host.player_id())["room"] == code);
   CHECK(server.stop() == 0);
 }
 

@@ -272,3 +272,99 @@ TEST_CASE("live mirror: the heartbeat refreshes the TTL of every owned key", "[r
   CHECK_FALSE(has(ttls, {"EXPIRE", "votes:final:ABCD", "45"}));
   CHECK(has(ttls, {"EXPIRE", "player:p_1", "45"}));
 }
+
+TEST_CASE("live mirror: rate-limit counts coalesce per player and action into fixed-window counters", "[redis][mirror]") {
+  server::LiveMirror m({"n", 60});
+  for (int i = 0; i < 5; ++i) m.rate_taken("p_1", "input", 1);
+  m.rate_taken("p_1", "chat", 60);
+  m.rate_taken("p_2", "chat", 60);
+  CHECK(m.dirty());
+  auto batch = m.take();
+  CHECK(batch.finals == 0);
+  CHECK(has(batch.commands, {"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:input", "5"}));
+  CHECK(has(batch.commands, {"SET", "ratelimit:p_1:chat", "0", "EX", "60", "NX"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:chat", "1"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_2:chat", "1"}));
+  CHECK(batch.commands.size() == 6);
+  // The SET NX comes first, so a new window's key gets its TTL before it counts.
+  const auto set = std::find(batch.commands.begin(), batch.commands.end(), Command{"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"});
+  CHECK(*(set + 1) == Command{"INCRBY", "ratelimit:p_1:input", "5"});
+  // Counted since the last take only.
+  m.rate_taken("p_1", "input", 1);
+  batch = m.take();
+  CHECK(batch.commands == std::vector<Command>{{"SET", "ratelimit:p_1:input", "0", "EX", "1", "NX"},
+                                               {"INCRBY", "ratelimit:p_1:input", "1"}});
+  CHECK(m.take().empty());
+}
+
+TEST_CASE("live mirror: pending rate-limit counts are bounded by players, not actions", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_rate_players = 2;
+  server::LiveMirror m(o);
+  for (int i = 0; i < 1000; ++i) m.rate_taken("p_1", "input", 1);
+  m.rate_taken("p_2", "chat", 60);
+  m.rate_taken("p_3", "chat", 60);  // a third player past the cap: dropped, counted
+  m.rate_taken("p_1", "chat", 60);  // a known player's new action still counts
+  CHECK(m.dropped_updates() == 1);
+  const auto batch = m.take();
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:input", "1000"}));
+  CHECK(has(batch.commands, {"INCRBY", "ratelimit:p_1:chat", "1"}));
+  CHECK_FALSE(find_cmd(batch.commands, "INCRBY", "ratelimit:p_3:chat"));
+  // A failed batch does not owe its counts again: the windows they counted are over.
+  server::LiveMirror f({"n", 60});
+  f.rate_taken("p_1", "chat", 60);
+  f.failed(f.take());
+  CHECK_FALSE(find_cmd(f.take().commands, "INCRBY", "ratelimit:p_1:chat"));
+}
+
+TEST_CASE("live mirror: owed deletions stay bounded while Redis is down; pairs stay whole", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_finals = 3;
+  server::LiveMirror m(o);
+  // Room churn while every flush fails: each closed room owes a DEL and an SREM.
+  for (int i = 0; i < 10; ++i) {
+    auto r = room_abcd();
+    r.code = std::string("ROOM") + static_cast<char>('A' + i);
+    r.players.clear();
+    m.room_changed(r, 1);
+    m.room_closed(r.code);
+    if (i % 2 == 1) m.failed(m.take());
+  }
+  CHECK(m.dropped_updates() == 7);
+  const auto batch = m.take();
+  REQUIRE(batch.finals == 6);
+  for (std::size_t i = 0; i < batch.finals; i += 2) {
+    CHECK(batch.commands[i][0] == "DEL");
+    CHECK(batch.commands[i + 1][0] == "SREM");
+    CHECK(batch.commands[i][1] == "room:" + batch.commands[i + 1][2]);
+  }
+  // The oldest owed deletions are the ones kept.
+  CHECK(has(batch.commands, {"SREM", "rooms:active", "ROOMA"}));
+  CHECK(has(batch.commands, {"SREM", "rooms:active", "ROOMC"}));
+  CHECK_FALSE(has(batch.commands, {"SREM", "rooms:active", "ROOMD"}));
+  CHECK(m.take().empty());
+}
+
+TEST_CASE("live mirror: a failed batch merged with newer finals is cut to the cap, whole pairs", "[redis][mirror]") {
+  server::LiveMirror::Options o{"n", 60};
+  o.max_finals = 2;
+  server::LiveMirror m(o);
+  for (const char* code : {"AAAA", "BBBB"}) {
+    auto r = room_abcd();
+    r.code = code;
+    r.players.clear();
+    m.room_changed(r, 1);
+    m.room_closed(code);
+  }
+  auto lost = m.take();  // in flight: AAAA, BBBB
+  REQUIRE(lost.finals == 4);
+  m.room_changed(room_abcd(), 2);
+  m.player_left("ABCD", "p_1", true, 3);  // owed while the batch is in flight
+  m.failed(std::move(lost));
+  CHECK(m.dropped_updates() == 1);
+  const auto again = m.take();
+  REQUIRE(again.finals == 4);
+  CHECK(again.commands[1] == Command{"SREM", "rooms:active", "AAAA"});
+  CHECK(again.commands[3] == Command{"SREM", "rooms:active", "BBBB"});
+}

@@ -92,6 +92,9 @@ struct Observer {
 
 struct Options {
   std::chrono::milliseconds lock_timeout{30000};
+  // For status, verify and --dry-run: a SQLite file that does not exist is not created
+  // but read as an empty database (its directory must exist). Writing then throws.
+  bool read_only = false;
 };
 
 class Backend;

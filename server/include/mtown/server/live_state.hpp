@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mtown/core/rate_limit.hpp"
+
 namespace mtown::server {
 
 struct LivePlayer {
@@ -49,6 +51,9 @@ class LiveState {
   virtual void clear_votes(const std::string& code) = 0;  // a new round
   // Published on room:{code}:events, e.g. {"type":"phase","phase":"voting","round":2}.
   virtual void room_event(const std::string& code, nlohmann::json event) = 0;
+  // The rate limiter let one action of the player through (counted in ratelimit:{player}:{action}).
+  // Called by the player's connection on its strand, not a room's.
+  virtual void rate_taken(const std::string& player_id, core::ActionClass action) = 0;
 };
 
 }  // namespace mtown::server

@@ -47,6 +47,7 @@ class RoomRegistry {
   std::size_t size() const;
   // Before the first room is created: where rooms report their live state (Redis).
   void set_live_state(LiveState* live) { services_.live = live; }
+  LiveState* live_state() const { return services_.live; }  // null without Redis
   void clear();  // forgets every room (after the io threads stopped)
   // Games started from now on are recorded by `writer` (before the first room opens), with
   // a hash record every recording.hash_every_ticks.

@@ -87,6 +87,7 @@ class RecordWriter : public std::enable_shared_from_this<RecordWriter> {
   void convert(std::vector<Item>& items, Batch& batch);
   bool try_write(const Batch& batch);
   void drop(const char* reason, std::uint64_t n, const std::string& detail = {});
+  void log_unlogged_drops();  // the queue_full drops the once-a-second throttle held back
   void set_health(bool ok, const std::string& error);
   void sleep_backoff(std::chrono::milliseconds d);
 
@@ -112,7 +113,7 @@ class RecordWriter : public std::enable_shared_from_this<RecordWriter> {
   bool ok_ = true;
   std::string error_;
   std::chrono::steady_clock::time_point last_drop_log_{};
-  std::uint64_t drops_since_log_ = 0;
+  std::uint64_t drops_since_log_ = 0;  // queue_full drops not logged yet
 
   // Writer thread only.
   std::unique_ptr<Database> db_;
