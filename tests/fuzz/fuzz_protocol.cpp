@@ -20,12 +20,15 @@ void require(bool ok) {
   if (!ok) std::abort();
 }
 
-// The decoder's JSON parser accepts and builds exactly what nlohmann's parser does.
+// The decoder's JSON parser accepts and builds exactly what nlohmann's parser does, except
+// that nlohmann takes a NUL byte for the end of the text (json_reader.hpp): with a NUL in
+// the input, whatever read_json accepts nlohmann must accept the same way, not the reverse.
 void same_as_nlohmann(std::string_view data) {
   if (json_depth(data) > kMaxJsonDepth) return;
   const auto reference = nlohmann::json::parse(data, nullptr, /*allow_exceptions=*/false);
   const auto ours = read_json(data, kMaxJsonDepth);
-  require(reference.is_discarded() == !ours.has_value());
+  if (data.find('\0') == std::string_view::npos) require(reference.is_discarded() == !ours.has_value());
+  else require(!ours || !reference.is_discarded());
   if (ours) require(reference == *ours && reference.dump() == ours->dump());
 }
 

@@ -112,6 +112,14 @@ TEST_CASE("read_json agrees with nlohmann on seeded mutations of client messages
   CHECK(refused > 1000);
 }
 
+TEST_CASE("read_json refuses a NUL outside strings, where nlohmann stops reading", "[json]") {
+  for (const auto& text : {std::string("8\0junk", 6), std::string("{\"type\":\"ping\"}\0x", 17), std::string("1\0", 2)}) {
+    INFO("text: " << json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+    CHECK_FALSE(json::parse(text, nullptr, /*allow_exceptions=*/false).is_discarded());  // nlohmann's quirk
+    CHECK_FALSE(read_json(text));
+  }
+}
+
 TEST_CASE("read_json refuses nesting past its limit", "[json]") {
   CHECK(read_json("[[[1]]]", 3));
   CHECK_FALSE(read_json("[[[1]]]", 2));

@@ -1,6 +1,8 @@
-// A JSON text parser for client messages. It accepts exactly the texts nlohmann's
-// json::parse accepts and builds the same values (number types included, duplicate keys:
-// the last wins, a leading UTF-8 BOM is skipped), but reads the text in one pass without
+// A JSON text parser for client messages. It accepts the texts nlohmann's json::parse
+// accepts and builds the same values (number types included, duplicate keys: the last
+// wins, a leading UTF-8 BOM is skipped), with one deliberate difference: nlohmann stops at
+// a NUL byte outside a string as if the text ended there (`{"type":"ping"}\0junk` parses),
+// while this parser, like RFC 8259, refuses it. It reads the text in one pass without
 // nlohmann's lexer, which copies every character into an error-reporting buffer: a small
 // message parses in a fraction of the instructions. tests/unit/test_json_reader.cpp and the
 // fuzzer compare the two parsers.
