@@ -87,7 +87,6 @@ struct JsonSchema::Node {
   std::optional<std::regex> pattern;
   std::unique_ptr<Node> items;
   std::vector<std::string> required;
-  bool has_properties = false;
   std::vector<std::pair<std::string, std::unique_ptr<Node>>> properties;  // few per schema: searched in order
   bool closed = false;                                   // additionalProperties: false
 
@@ -167,7 +166,6 @@ Node compile(const json& node, const std::string& where) {
   if (const auto r = node.find("required"); r != node.end())
     for (const auto& name : *r) out.required.push_back(name.get<std::string>());
   if (const auto p = node.find("properties"); p != node.end()) {
-    out.has_properties = true;
     for (const auto& [name, sub] : p->items())
       out.properties.emplace_back(name, std::make_unique<Node>(compile(sub, where + "/properties/" + name)));
   }
@@ -204,7 +202,7 @@ std::optional<SchemaViolation> check(const Node& s, const json& v, const Path& a
     for (const auto& name : s.required)
       if (!v.contains(name)) return SchemaViolation{Path{&at, name}.pointer(), "is required"};
     for (const auto& [name, value] : v.items()) {
-      const Node* known = s.has_properties ? s.property(name) : nullptr;
+      const Node* known = s.property(name);
       if (!known && s.closed) return SchemaViolation{Path{&at, name}.pointer(), "is not a known field"};
       if (known)
         if (auto bad = check(*known, value, Path{&at, name})) return bad;

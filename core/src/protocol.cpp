@@ -255,8 +255,8 @@ std::int64_t epoch_ms() {
 }
 
 std::string seq_prefix(std::uint64_t seq) {
-  // Once per message per recipient: one buffer, no temporaries (fits the small-string buffer
-  // up to seq 99,999,999).
+  // Once per message per recipient: one buffer, no temporaries (the result fits libstdc++'s
+  // 15-character small-string buffer up to seq 9,999,999).
   char out[32] = "{\"seq\":";
   char* end = std::to_chars(out + 7, out + sizeof out - 1, seq).ptr;
   *end++ = ',';

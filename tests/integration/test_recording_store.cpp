@@ -11,6 +11,7 @@
 #include "mtown/store/record_writer.hpp"
 #include "mtown/store/recordings.hpp"
 #include "recording_helpers.hpp"
+#include "ws_client.hpp"
 
 using namespace mtown;
 using mtown::test::recording::TestDatabase;
@@ -240,11 +241,8 @@ class StderrCapture {
   int saved_ = -1;
 };
 
-std::uint64_t dropped_metric(const core::MetricsRegistry& m, const std::string& reason) {
-  const auto text = m.render();
-  const std::string key = "mtown_recording_dropped_total{reason=\"" + reason + "\"} ";
-  const auto at = text.find(key);
-  return at == std::string::npos ? 0 : std::stoull(text.substr(at + key.size()));
+double dropped_metric(const core::MetricsRegistry& m, const std::string& reason) {
+  return mtown::test::metric_value(m.render(), "mtown_recording_dropped_total{reason=\"" + reason + "\"}");
 }
 
 }  // namespace

@@ -393,6 +393,10 @@ TEST_CASE("a hung Redis (SIGSTOP): the arena keeps its 60 Hz, ready is 503, the 
   redis.resume();
   RedisLook look(redis_at(redis.port()));
   eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, 10s, "ready again");
+  // The room hash may outlive the pause (its TTL was refreshed just before): the reconnect
+  // counter shows the node did reconnect and rewrite what it owns.
+  eventually([&] { return metric_value(http_get(server.port(), "/metrics").body, "redis_reconnects_total") >= 1; }, 5s,
+             "redis_reconnects_total >= 1");
   eventually([&] { return look.hgetall("room:" + code)["node"] == "node-s"; }, 5s, "room:" + code + " written again");
   CHECK(look.smembers("rooms:active") == std::vector<std::string>{code});
   CHECK(look.hgetall("player:" + host.player_id())["room"] == code);
