@@ -48,16 +48,25 @@ int check_schema(const core::ServeConfig& serve, bool migrate) {
   if (!db || db->kind == core::DatabaseUrl::Kind::none) return kExitOk;
   try {
     auto m = migrate::Migrator::open(serve.database_url);
-    std::vector<std::string> pending, changed;
+    std::vector<std::string> pending, changed, unknown;
     for (const auto& s : m->status()) {
       if (s.state == migrate::State::pending) pending.push_back(migrate::version_label(s.version, s.name));
       if (s.state == migrate::State::changed) changed.push_back(migrate::version_label(s.version, s.name));
+      if (s.state == migrate::State::missing) unknown.push_back(migrate::version_label(s.version, s.name));
     }
     const auto join = [](const std::vector<std::string>& v) {
       std::string out;
       for (const auto& p : v) out += (out.empty() ? "" : ", ") + p;
       return out;
     };
+    // A newer mtown migrated this database: its schema may not be the one this binary
+    // writes, and --migrate must not build on it.
+    if (!unknown.empty()) {
+      core::log_error("database_newer_than_binary", {{"unknown", unknown}, {"version", MTOWN_VERSION}});
+      std::fprintf(stderr, "mtown serve: the database has migrations this mtown (" MTOWN_VERSION ") does not know: %s; "
+                   "run a newer mtown, or `mtown migrate down` with the binary that applied them\n", join(unknown).c_str());
+      return server::serve_newer_database;
+    }
     if (!changed.empty()) {
       core::log_error("migration_changed", {{"changed", changed}, {"hint", "run `mtown migrate verify`"}});
       std::fprintf(stderr, "mtown serve: applied migration %s changed since it was applied (checksum differs); "
@@ -120,7 +129,8 @@ Command add_serve(CLI::App& app) {
                "development mode: runs without a JWT secret (a public one is used) and auth.mode auto means optional");
   app.footer("Exit codes: 0 clean shutdown, 1 failure, 2 bad flag or config value (also: no auth.jwt_secret\n"
              "outside --dev), 3 cannot listen, 4 the database has pending migrations (start with --migrate),\n"
-             "5 an applied migration changed since it was applied (see mtown migrate verify).\n"
+             "5 an applied migration changed since it was applied (see mtown migrate verify),\n"
+             "6 the database has migrations this mtown does not know (a newer mtown applied them).\n"
              "Every key is listed in examples/mtown.yaml; MTOWN_<SECTION>_<KEY> sets one from the environment.");
   return config_checked("serve", [flags] { return run(*flags); });
 }

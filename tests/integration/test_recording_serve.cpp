@@ -191,6 +191,26 @@ TEST_CASE("serve refuses a database whose applied migration changed, with or wit
   }
 }
 
+TEST_CASE("serve refuses a database a newer mtown migrated, with or without --migrate", "[recording]") {
+  for (const char* dialect : {"sqlite", "postgres"}) {
+    INFO(dialect);
+    TestDatabase t(dialect);
+    t.db().query("INSERT INTO mtown_migrations (version, name, checksum, duration_ms) VALUES (9999, 'from_the_future', 'ab', 1)");
+    for (const bool migrate : {false, true}) {
+      std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", t.url()};
+      if (migrate) args.push_back("--migrate");
+      const auto res = run_mtown(args);
+      INFO(res.err);
+      CHECK(res.exit_code == 6);
+      CHECK(res.err.find("9999_from_the_future") != std::string::npos);
+      CHECK(res.err.find("\"event\":\"database_newer_than_binary\"") != std::string::npos);
+      CHECK(res.err.find("listening") == std::string::npos);
+    }
+    // Nothing was applied or removed on the way out.
+    CHECK(t.scalar("SELECT COUNT(*) FROM mtown_migrations") == 4);
+  }
+}
+
 TEST_CASE("an arena game is recorded with exactly the acknowledged inputs; the API reads it", "[recording][arena]") {
   for (const char* dialect : {"sqlite", "postgres"}) {
     INFO(dialect);

@@ -13,6 +13,7 @@ enum ServeExit : int {
   serve_cannot_listen = 3,
   serve_pending_migrations = 4,  // checked by the CLI before run_server
   serve_changed_migration = 5,   // an applied migration's checksum differs (CLI, before run_server)
+  serve_newer_database = 6,      // versions applied that this binary does not know (CLI, before run_server)
 };
 
 int run_server(const core::ServeConfig& config);
