@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "mtown/core/text.hpp"
+
 namespace mtown::core {
 namespace {
 
@@ -213,50 +215,29 @@ class Reader {
     return true;
   }
 
-  // One UTF-8 sequence starting at a byte >= 0x80, copied if well formed (RFC 3629: no
-  // overlong forms, no surrogates, nothing past U+10FFFF).
-  bool utf8(std::string& s) {
-    const auto b = [this](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
-    const auto cont = [&](std::ptrdiff_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-      return end_ - p_ > i && b(i) >= lo && b(i) <= hi;
-    };
-    const unsigned char c = b(0);
-    int n = 0;
-    if (c >= 0xC2 && c <= 0xDF) n = cont(1) ? 2 : 0;
-    else if (c == 0xE0) n = cont(1, 0xA0) && cont(2) ? 3 : 0;
-    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = cont(1) && cont(2) ? 3 : 0;
-    else if (c == 0xED) n = cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-    else if (c == 0xF0) n = cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-    else if (c >= 0xF1 && c <= 0xF3) n = cont(1) && cont(2) && cont(3) ? 4 : 0;
-    else if (c == 0xF4) n = cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-    if (n == 0) return false;
-    s.append(p_, static_cast<std::size_t>(n));
-    p_ += n;
-    return true;
-  }
-
   bool string(std::string& s) {
     ++p_;  // '"'
     for (;;) {
-      // The plain run up to the next quote, escape, control or non-ASCII byte, in one append.
+      // The plain run up to the next quote, escape or control byte, in one append. A UTF-8
+      // sequence holds none of those bytes, so each lies whole inside one run, which is
+      // checked like any client text (RFC 3629, as nlohmann) when it is not plain ASCII.
       const char* run = p_;
+      bool ascii = true;
       while (p_ != end_) {
         const auto c = static_cast<unsigned char>(*p_);
-        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        if (c == '"' || c == '\\' || c < 0x20) break;
+        ascii = ascii && c < 0x80;
         ++p_;
       }
-      s.append(run, static_cast<std::size_t>(p_ - run));
+      const std::string_view text(run, static_cast<std::size_t>(p_ - run));
+      if (!ascii && !is_valid_utf8(text)) return false;
+      s.append(text);
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') return ++p_, true;
-      if (c == '\\') {
-        ++p_;
-        if (!escape(s)) return false;
-      } else if (c < 0x20) {
-        return false;  // control characters must be escaped
-      } else if (!utf8(s)) {
-        return false;
-      }
+      if (c < 0x20) return false;  // control characters must be escaped
+      ++p_;                        // a backslash
+      if (!escape(s)) return false;
     }
   }
 
