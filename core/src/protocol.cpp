@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -255,12 +254,12 @@ std::int64_t epoch_ms() {
 }
 
 std::string seq_prefix(std::uint64_t seq) {
-  // Once per message per recipient: one buffer, no temporaries (the result fits libstdc++'s
+  // Once per message per recipient, without temporaries (the result fits libstdc++'s
   // 15-character small-string buffer up to seq 9,999,999).
-  char out[32] = "{\"seq\":";
-  char* end = std::to_chars(out + 7, out + sizeof out - 1, seq).ptr;
-  *end++ = ',';
-  return std::string(out, end);
+  std::string out = "{\"seq\":";
+  append_decimal(out, seq);
+  out += ',';
+  return out;
 }
 
 }  // namespace mtown::core

@@ -1,11 +1,11 @@
 #include "mtown/server/game_runner.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <utility>
 #include <thread>
 
 #include "mtown/core/log.hpp"
+#include "mtown/core/text.hpp"
 
 namespace mtown::server {
 namespace {
@@ -58,13 +58,11 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
     // sorted key order json::dump() would use, without building a JSON tree.
     std::string body;
     body.reserve((size_hint ? *size_hint : 256) + 64);
-    char number[24];
-    const auto append_number = [&](std::uint64_t v) { body.append(number, std::to_chars(number, number + 24, v).ptr); };
     body += "{\"acks\":[";
     const auto acks = game.acks();
     for (std::size_t i = 0; i < acks.size(); ++i) {
       if (i) body += ',';
-      append_number(acks[i]);
+      core::append_decimal(body, acks[i]);
     }
     body += "],\"code\":";
     body += json(code).dump();
@@ -74,7 +72,7 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
       if (out.events.empty()) body += "[]";
       else body += json(std::move(out.events)).dump(-1, ' ', false, json::error_handler_t::replace);
       body += ",\"tick\":";
-      append_number(tick);
+      core::append_decimal(body, tick);
       body += ",\"type\":\"state\"}";
       if (size_hint) *size_hint = body.size();
       return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));

@@ -2,13 +2,13 @@
 // Step order per tick: respawns, inputs in arrival order, AI seats in seat order,
 // movement, match timer. The wire shapes and the hash order are in docs/games/arena.md.
 #include <algorithm>
-#include <charconv>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
 #include "arena_ai.hpp"
 #include "arena_rules.hpp"
+#include "mtown/core/text.hpp"
 
 namespace mtown::games {
 namespace {
@@ -36,11 +36,6 @@ json player_json(const ArenaPlayer& p) {
               {"left", p.left}};
 }
 
-void append_number(std::string& out, std::int64_t v) {
-  char buf[24];
-  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
 // One field of a player's delta, in the order nlohmann's json (sorted keys) writes them,
 // so the text equals delta().dump() byte for byte. `key` is written with its quotes and
 // colon: ",\"x\":" (the first field's comma becomes the object's brace).
@@ -51,17 +46,14 @@ void write_field(std::string& out, bool& first, const char (&key)[N], const T& b
   if (first) out[out.size() - (N - 1)] = '{';
   first = false;
   if constexpr (std::is_same_v<T, bool>) out += after ? "true" : "false";
-  else if constexpr (std::is_same_v<T, std::uint64_t>) {
-    char buf[24];
-    out.append(buf, std::to_chars(buf, buf + sizeof buf, after).ptr);
-  } else append_number(out, after);
+  else core::append_decimal(out, after);
 }
 
 // Appends `"seat":{...}` for a player that changed; false when nothing did.
 bool write_player_diff(std::string& out, std::size_t seat, const ArenaPublicFields& a, const ArenaPublicFields& b) {
   if (a == b) return false;
   out += '"';
-  append_number(out, static_cast<std::int64_t>(seat));
+  core::append_decimal(out, seat);
   out += "\":";
   bool first = true;
   write_field(out, first, ",\"ability_ready_tick\":", a.ability_ready_tick, b.ability_ready_tick);
@@ -201,9 +193,9 @@ bool ArenaGame::write_delta_json(std::string& out) const {
   }
   const core::Tick left = tuning_.match_ticks - std::min(tick_, tuning_.match_ticks);
   out += "},\"tick\":";
-  append_number(out, static_cast<std::int64_t>(tick_));
+  core::append_decimal(out, tick_);
   out += ",\"ticks_left\":";
-  append_number(out, static_cast<std::int64_t>(left));
+  core::append_decimal(out, left);
   out += '}';
   return true;
 }
