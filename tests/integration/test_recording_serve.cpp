@@ -172,21 +172,32 @@ TEST_CASE("serve refuses a database with pending migrations, naming them; --migr
   }
 }
 
+namespace {
+
+// `serve` on `url`, with and without --migrate: refused with `exit_code`, the message
+// naming `names`, the log line `event`, and never listening.
+void check_serve_refuses(const std::string& url, int exit_code, const std::string& names, const std::string& event) {
+  for (const bool migrate : {false, true}) {
+    INFO("--migrate " << migrate);
+    std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", url};
+    if (migrate) args.push_back("--migrate");
+    const auto res = run_mtown(args);
+    INFO(res.err);
+    CHECK(res.exit_code == exit_code);
+    CHECK(res.err.find(names) != std::string::npos);
+    CHECK(res.err.find("\"event\":\"" + event + "\"") != std::string::npos);
+    CHECK(res.err.find("listening") == std::string::npos);
+  }
+}
+
+}  // namespace
+
 TEST_CASE("serve refuses a database whose applied migration changed, with or without --migrate", "[recording]") {
   for (const char* dialect : {"sqlite", "postgres"}) {
     INFO(dialect);
     TestDatabase t(dialect);
     t.db().query("UPDATE mtown_migrations SET checksum = 'deadbeef' WHERE version = 2");
-    for (const bool migrate : {false, true}) {
-      std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", t.url()};
-      if (migrate) args.push_back("--migrate");
-      const auto res = run_mtown(args);
-      INFO(res.err);
-      CHECK(res.exit_code == 5);
-      CHECK(res.err.find("applied migration 0002_game_events_kind changed") != std::string::npos);
-      CHECK(res.err.find("\"event\":\"migration_changed\"") != std::string::npos);
-      CHECK(res.err.find("listening") == std::string::npos);
-    }
+    check_serve_refuses(t.url(), 5, "applied migration 0002_game_events_kind changed", "migration_changed");
     CHECK(t.scalar("SELECT COUNT(*) FROM mtown_migrations WHERE checksum = 'deadbeef'") == 1);
   }
 }
@@ -196,16 +207,7 @@ TEST_CASE("serve refuses a database a newer mtown migrated, with or without --mi
     INFO(dialect);
     TestDatabase t(dialect);
     t.db().query("INSERT INTO mtown_migrations (version, name, checksum, duration_ms) VALUES (9999, 'from_the_future', 'ab', 1)");
-    for (const bool migrate : {false, true}) {
-      std::vector<std::string> args{"serve", "--dev", "--port", "0", "--database", t.url()};
-      if (migrate) args.push_back("--migrate");
-      const auto res = run_mtown(args);
-      INFO(res.err);
-      CHECK(res.exit_code == 6);
-      CHECK(res.err.find("9999_from_the_future") != std::string::npos);
-      CHECK(res.err.find("\"event\":\"database_newer_than_binary\"") != std::string::npos);
-      CHECK(res.err.find("listening") == std::string::npos);
-    }
+    check_serve_refuses(t.url(), 6, "9999_from_the_future", "database_newer_than_binary");
     // Nothing was applied or removed on the way out.
     CHECK(t.scalar("SELECT COUNT(*) FROM mtown_migrations") == 4);
   }
