@@ -157,7 +157,8 @@ void LiveMirror::rate_taken(std::string_view player_id, std::string_view action,
   auto c = std::find_if(counts.begin(), counts.end(), [&](const RateCount& r) { return r.action == action; });
   if (c == counts.end()) c = counts.insert(counts.end(), RateCount{std::string(action), window_s, 0});
   ++c->count;
-  // No wake-up: counts ride with the next batch (at most 100 ms later), not one per input.
+  // No wake-up: counts ride with the next batch (while Redis is up, usually within the
+  // writer's 100 ms idle wait), not one per input.
   any_dirty_ = true;
 }
 
