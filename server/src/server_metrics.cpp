@@ -43,6 +43,8 @@ ServerMetrics::ServerMetrics()
       send_queue_bytes(registry_.gauge("mtown_send_queue_bytes", "Bytes waiting in all connections' send queues")),
       send_queue_messages(registry_.gauge("mtown_send_queue_messages",
                                           "Messages waiting in all connections' send queues")),
+      send_stalls(registry_.counter("mtown_ws_send_stalls_total",
+                                    "Writes a connection's socket could not take whole at once (its send buffer was full)")),
       http_requests(registry_.counter("mtown_http_requests_total", "HTTP requests served")),
       sessions(registry_.gauge("mtown_sessions", "Player sessions, connected or waiting for a resume")),
       sessions_resumed(registry_.counter("mtown_sessions_resumed_total", "Resumes, by outcome", {{"outcome", "replayed"}})),

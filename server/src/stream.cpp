@@ -1,5 +1,8 @@
 #include "mtown/server/stream.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <fstream>
 #include <stdexcept>
 
@@ -18,6 +21,19 @@ void require_readable(const std::string& key, const std::string& path) {
 }  // namespace
 
 Stream::Stream(net::ip::tcp::socket&& socket, net::ssl::context* tls) : stream_(make(std::move(socket), tls)) {}
+
+std::size_t Stream::send_now(const ::iovec* iov, int count, boost::system::error_code& ec) {
+  ::msghdr msg{};
+  msg.msg_iov = const_cast<::iovec*>(iov);
+  msg.msg_iovlen = static_cast<std::size_t>(count);
+  for (;;) {
+    const ::ssize_t n = ::sendmsg(socket().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+    return 0;
+  }
+}
 
 std::unique_ptr<net::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {
   require_readable("tls.cert_file", cert_file);

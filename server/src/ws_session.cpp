@@ -11,6 +11,7 @@
 #include "mtown/core/room_code.hpp"
 #include "mtown/core/text.hpp"
 #include "mtown/server/resume_gate.hpp"
+#include "mtown/server/ws_frame.hpp"
 
 namespace mtown::server {
 namespace {
@@ -168,6 +169,8 @@ void WsSession::pump() {
     }
   }
   taken_.clear();
+  // One write for everything taken: several frames go out in one sendmsg.
+  if (writing_ == Writing::none && !queue_.empty() && !closed_) do_write();
 }
 
 void WsSession::arm_heartbeat() {
@@ -401,24 +404,81 @@ void WsSession::enqueue_numbered(const core::SharedMessage& message, std::uint64
   if (message->type == ServerType::error) ctx_.metrics.error(message->error);
   ctx_.metrics.send_queue_bytes.add(static_cast<double>(bytes));
   ctx_.metrics.send_queue_messages.add(1);
-  if (!writing_) do_write();
 }
 
 void WsSession::do_write() {
+  if (ws_.is_open() && ws_.next_layer().can_send_now()) return write_now();
+  write_queued();
+}
+
+void WsSession::write_now() {
+  constexpr std::size_t kMaxFrames = 16;  // per sendmsg
+  const bool binary = queue_.encoding() == Encoding::msgpack;
+  std::array<FrameHeader, kMaxFrames> headers;
+  std::array<::iovec, 3 * kMaxFrames> iov;
+  while (!queue_.empty()) {
+    const std::size_t frames = std::min(queue_.size(), kMaxFrames);
+    int n = 0;
+    for (std::size_t i = 0; i < frames; ++i) {
+      const auto& e = queue_.at(i);
+      headers[i] = server_frame_header(binary, e.bytes());
+      iov[n++] = {headers[i].bytes.data(), headers[i].size};
+      iov[n++] = {const_cast<char*>(e.prefix.data()), e.prefix.size()};
+      if (!e.tail.empty()) iov[n++] = {const_cast<char*>(e.tail.data()), e.tail.size()};
+    }
+    beast::error_code ec;
+    std::size_t sent = ws_.next_layer().send_now(iov.data(), n, ec);
+    if (ec) {
+      if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
+      return on_closed();
+    }
+    if (sent == 0) {  // the socket's send buffer is full: Beast waits until it takes more
+      ctx_.metrics.send_stalls.inc();
+      return write_queued();
+    }
+    std::size_t done = 0;  // whole frames sent
+    for (; done < frames && sent >= headers[done].size + queue_.front().bytes(); ++done) {
+      sent -= headers[done].size + queue_.front().bytes();
+      pop_sent();
+    }
+    if (sent > 0) {  // part of the front frame went out; its end must follow before anything else
+      ctx_.metrics.send_stalls.inc();
+      const auto& e = queue_.front();
+      const auto& h = headers[done];
+      std::string whole;
+      whole.reserve(h.size + e.bytes());
+      whole.append(reinterpret_cast<const char*>(h.bytes.data()), h.size).append(e.prefix).append(e.tail);
+      pop_sent();
+      writing_ = Writing::rest;
+      return ws_.next_layer().send_rest(whole.substr(sent),
+                                        [self = shared_from_this()](beast::error_code e) { self->on_rest_sent(e); });
+    }
+  }
+  if (close_pending_) do_close();
+}
+
+void WsSession::write_queued() {
   const auto& entry = queue_.front();
   const std::array<net::const_buffer, 2> buffers{net::buffer(entry.prefix), net::buffer(entry.tail.data(), entry.tail.size())};
-  writing_ = true;
+  writing_ = Writing::beast;
   ws_.binary(queue_.encoding() == Encoding::msgpack);
   ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
+void WsSession::pop_sent() {
+  ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.front().bytes()));
+  ctx_.metrics.send_queue_messages.add(-1);
+  queue_.pop();
+}
+
 void WsSession::on_write(beast::error_code ec) {
-  writing_ = false;
-  if (!queue_.empty()) {
-    ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.front().bytes()));
-    ctx_.metrics.send_queue_messages.add(-1);
-    queue_.pop();
-  }
+  writing_ = Writing::none;
+  if (!queue_.empty()) pop_sent();
+  on_rest_sent(ec);
+}
+
+void WsSession::on_rest_sent(beast::error_code ec) {
+  writing_ = Writing::none;
   if (ec) {
     if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
     return on_closed();
@@ -438,12 +498,12 @@ void WsSession::begin_close(websocket::close_reason reason, bool flush, std::chr
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);  // the peer would not read: cut it
   });
-  if (!writing_ && queue_.empty()) do_close();
+  if (writing_ == Writing::none && queue_.empty()) do_close();
 }
 
 void WsSession::drop_unsent() {
   // The entry being written stays: the pending write still reads its buffers.
-  const std::size_t keep = writing_ ? 1 : 0;
+  const std::size_t keep = writing_ == Writing::beast ? 1 : 0;
   while (queue_.size() > keep) {
     ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.back().bytes()));
     ctx_.metrics.send_queue_messages.add(-1);

@@ -95,20 +95,24 @@ struct RawWs {
     beast::get_lowest_layer(ws).expires_never();
     return static_cast<int>(response.result_int());
   }
+  // One message into `buffer`; false when none arrived before `deadline`.
+  bool read_message(beast::flat_buffer& buffer, Clock::time_point deadline, beast::error_code& ec) {
+    bool done = false;
+    ws.async_read(buffer, [&](beast::error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    ioc.restart();
+    ioc.run_until(deadline);
+    return done;
+  }
   // Reads until the connection ends; returns the close code, 0 for EOF, -1 for another error.
   int read_to_end(std::chrono::milliseconds timeout, std::string& error) {
     beast::flat_buffer buffer;
     const auto deadline = Clock::now() + timeout;
     for (;;) {
       beast::error_code ec;
-      bool done = false;
-      ws.async_read(buffer, [&](beast::error_code e, std::size_t) {
-        ec = e;
-        done = true;
-      });
-      ioc.restart();
-      ioc.run_until(deadline);
-      if (!done) {
+      if (!read_message(buffer, deadline, ec)) {
         error = "timeout";
         return -1;
       }
@@ -319,6 +323,67 @@ TEST_CASE("a slow consumer is cut off without stalling the room", "[lifecycle][s
   WsClient late(server.port());
   late.send({{"type", "ping"}, {"rid", 7}});
   CHECK(late.expect("pong")["rid"] == 7);
+}
+
+TEST_CASE("a reader that stalls gets every message whole and in order once it reads again", "[lifecycle][slow]") {
+  // Past what the socket takes at once, the server finishes a frame in the background
+  // (part sent, the rest held) or leaves it to Beast; a pong answered meanwhile must not
+  // land inside one of those frames.
+  TestServer server({"--database", "none", "--set", "limits.chat_max_chars=500", "--set", "limits.chat_per_min=0",
+                     "--set", "limits.messages_per_s=0"});
+  WsClient flooder(server.port());
+  flooder.send({{"type", "create_room"}, {"game", "party"}, {"name", "Flood"}});
+  const std::string code = flooder.expect("room_joined")["room"]["code"];
+  RawWs stalled;  // joins, then reads nothing until the server's sends to it have stalled
+  REQUIRE(stalled.connect(server.port(), 4096) == 101);
+  stalled.ws.text(true);
+  stalled.ws.write(net::buffer(json{{"type", "join_room"}, {"code", code}, {"name", "Stalled"}}.dump()));
+  flooder.recv_until("player_joined");
+
+  const std::string padding(490, 'x');
+  int sent = 0, stalled_at = -1;
+  while (sent < 30000 && (stalled_at < 0 || sent < stalled_at + 200)) {
+    for (int i = 0; i < 4; ++i) flooder.send({{"type", "chat"}, {"text", std::to_string(sent + i) + padding}});
+    for (int i = 0; i < 4; ++i) REQUIRE(flooder.recv_until("chat", 2s)["text"] == std::to_string(sent + i) + padding);
+    sent += 4;
+    if (stalled_at < 0 && sent % 100 == 0 && metric(server.port(), "mtown_ws_send_stalls_total").value_or(0) > 0)
+      stalled_at = sent;
+  }
+  INFO("sent " << sent << " chats; the first stall was seen after " << stalled_at);
+  REQUIRE(stalled_at >= 0);
+  stalled.ws.ping({});  // answered while the stalled reader's frames are still held back
+
+  int pongs = 0;
+  stalled.ws.control_callback([&](websocket::frame_type kind, beast::string_view) { pongs += kind == websocket::frame_type::pong; });
+  std::uint64_t last_seq = 0;
+  int next_chat = 0;
+  beast::flat_buffer buffer;
+  const auto deadline = Clock::now() + 60s;
+  while (next_chat < sent) {
+    beast::error_code ec;
+    INFO("after seq " << last_seq << ", chat " << next_chat);
+    REQUIRE(stalled.read_message(buffer, deadline, ec));
+    REQUIRE(!ec);
+    const auto msg = json::parse(beast::buffers_to_string(buffer.data()));
+    buffer.clear();
+    check_server_message(msg);
+    REQUIRE(msg["seq"] == last_seq + 1);
+    last_seq = msg["seq"];
+    if (msg["type"] == "chat") REQUIRE(msg["text"] == std::to_string(next_chat++) + padding);
+  }
+  // The pong may come after the last chat: ask for replies until it has arrived.
+  for (int rid = 1; pongs == 0 && rid <= 50; ++rid) {
+    stalled.ws.write(net::buffer(json{{"type", "ping"}, {"rid", rid}}.dump()));
+    beast::error_code ec;
+    REQUIRE(stalled.read_message(buffer, deadline, ec));
+    REQUIRE(!ec);
+    const auto msg = json::parse(beast::buffers_to_string(buffer.data()));
+    buffer.clear();
+    REQUIRE(msg["seq"] == ++last_seq);
+  }
+  CHECK(pongs == 1);
+  CHECK(metric(server.port(), "mtown_ws_closed_total{reason=\"slow_consumer\"}") == 0.0);
+  CHECK(wait_until([&] { return metric(server.port(), "mtown_send_queue_bytes") == 0.0; }, 2s));
 }
 
 TEST_CASE("limits.max_connections refuses the next handshake with 503 until one closes", "[lifecycle][limits]") {

@@ -31,6 +31,7 @@ class OutboundQueue {
   // With the seq its session gave it (seq continues across a session's connections).
   bool push(core::SharedMessage message, std::uint64_t seq);
   const Entry& front() const { return entries_.front(); }
+  const Entry& at(std::size_t i) const { return entries_[i]; }
   const Entry& back() const { return entries_.back(); }
   void pop();
   void pop_back();

@@ -31,6 +31,7 @@ class ServerMetrics {
   core::Counter& auth_closes;        // 4001
   core::Gauge& send_queue_bytes;     // summed over every connection
   core::Gauge& send_queue_messages;
+  core::Counter& send_stalls;  // writes the socket could not take whole at once (its send buffer was full)
   core::Histogram& tick_duration(std::string_view game);  // seconds per game step
   core::Counter& tick_overruns(std::string_view game);    // ticks skipped to catch up
   core::Counter& games_started(std::string_view game);

@@ -59,7 +59,11 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void enqueue(const core::SharedMessage& message);  // a reply: logged by the session, then sent
   void enqueue_numbered(const core::SharedMessage& message, std::uint64_t seq);
   void do_write();
+  void write_now();     // frames straight to the socket (Stream::send_now)
+  void write_queued();  // the front frame through Beast, which waits for the socket
   void on_write(beast::error_code ec);
+  void on_rest_sent(beast::error_code ec);
+  void pop_sent();
   void begin_close(websocket::close_reason reason, bool flush, std::chrono::milliseconds deadline);
   void drop_unsent();
   void do_close();
@@ -81,7 +85,9 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   bool ping_in_flight_ = false;
   bool superseded_ = false;
   bool opened_ = false;
-  bool writing_ = false;
+  // What is being written in the background: nothing, the queue's front through Beast, or
+  // the end of an already dequeued frame (Stream::send_rest).
+  enum class Writing { none, beast, rest } writing_ = Writing::none;
   bool close_pending_ = false;  // close once the queue is flushed
   bool close_sent_ = false;
   bool closed_ = false;
