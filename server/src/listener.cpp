@@ -8,8 +8,8 @@
 
 namespace mtown::server {
 
-Listener::Listener(net::io_context& ioc, ServerContext& ctx)
-    : ioc_(ioc), ctx_(ctx), acceptor_(net::make_strand(ioc)) {}
+Listener::Listener(net::io_context& ioc, ServerContext& ctx, int io_threads)
+    : ioc_(ioc), ctx_(ctx), one_thread_(io_threads == 1), acceptor_(net::make_strand(ioc)) {}
 
 void Listener::open(const net::ip::tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
@@ -28,7 +28,8 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
+  const auto executor = one_thread_ ? net::any_io_executor(ioc_.get_executor()) : net::any_io_executor(net::make_strand(ioc_));
+  acceptor_.async_accept(executor,
                          [self = shared_from_this()](boost::beast::error_code ec, net::ip::tcp::socket socket) {
                            self->on_accept(ec, std::move(socket));
                          });

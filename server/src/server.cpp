@@ -165,7 +165,7 @@ int run_server(const core::ServeConfig& config) {
     address = results.begin()->endpoint().address();
   }
 
-  auto listener = std::make_shared<Listener>(ioc, ctx);
+  auto listener = std::make_shared<Listener>(ioc, ctx, threads);
   try {
     listener->open({address, config.port});
   } catch (const boost::system::system_error& e) {

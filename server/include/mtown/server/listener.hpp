@@ -1,4 +1,6 @@
-// Accepts TCP connections and starts an HttpSession for each, on a strand of its own.
+// Accepts TCP connections and starts an HttpSession for each, on a strand of its own (with
+// one io thread, on the io_context itself: nothing runs concurrently there, and a strand
+// would only add a queue and a post to every completion).
 #pragma once
 #include <memory>
 
@@ -11,7 +13,7 @@ namespace mtown::server {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, ServerContext& ctx);
+  Listener(net::io_context& ioc, ServerContext& ctx, int io_threads);
   // Throws boost::system::system_error when the address cannot be bound.
   void open(const net::ip::tcp::endpoint& endpoint);
   net::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -24,6 +26,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   net::io_context& ioc_;
   ServerContext& ctx_;
+  bool one_thread_;
   net::ip::tcp::acceptor acceptor_;
 };
 
