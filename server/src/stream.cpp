@@ -20,7 +20,8 @@ void require_readable(const std::string& key, const std::string& path) {
 
 }  // namespace
 
-Stream::Stream(net::ip::tcp::socket&& socket, net::ssl::context* tls) : stream_(make(std::move(socket), tls)) {}
+Stream::Stream(net::ip::tcp::socket&& socket, net::ssl::context* tls)
+    : stream_(make(std::move(socket), tls)), executor_(next_layer().get_executor()) {}
 
 std::size_t Stream::send_now(const ::iovec* iov, int count, boost::system::error_code& ec) {
   ::msghdr msg{};

@@ -59,7 +59,8 @@ class Stream {
   // What beast::get_lowest_layer() reaches: the TCP stream, under TLS or not.
   Plain& next_layer() { return tls() ? tls()->next_layer() : std::get<Plain>(stream_); }
 
-  executor_type get_executor() { return next_layer().get_executor(); }
+  // Kept, not fetched: Beast asks for it on every operation.
+  executor_type get_executor() const { return executor_; }
   template <class Duration>
   void expires_after(Duration d) {
     timed_ = true;
@@ -172,6 +173,7 @@ class Stream {
   };
 
   std::variant<Plain, Tls> stream_;
+  executor_type executor_;
   bool timed_ = false;  // a deadline was set (expires_after) and not cleared (expires_never)
   int beast_writes_ = 0;       // Beast's writes in flight on this stream
   bool sending_rest_ = false;  // send_rest's write is in flight
