@@ -146,9 +146,11 @@ ProtocolDecoder::ProtocolDecoder() {
 }
 
 DecodeResult ProtocolDecoder::decode(std::string_view text) const {
-  if (json_depth(text) > kMaxJsonDepth)
-    return DecodeError{ErrorCode::bad_json, "JSON nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
   auto doc = read_json(text, kMaxJsonDepth);
+  // read_json stops at the depth limit, and a text it accepts nests no deeper, so the depth
+  // scan runs only on refused texts: it still decides which of the two errors they get.
+  if (!doc && json_depth(text) > kMaxJsonDepth)
+    return DecodeError{ErrorCode::bad_json, "JSON nested deeper than " + std::to_string(kMaxJsonDepth), "", nullptr};
   if (!doc) return DecodeError{ErrorCode::bad_json, "not valid JSON", "", nullptr};
   return validate(std::move(*doc));
 }
@@ -167,8 +169,8 @@ DecodeResult ProtocolDecoder::decode_msgpack(std::string_view bytes) const {
 DecodeResult ProtocolDecoder::validate(json doc) const {
   if (!doc.is_object()) return DecodeError{ErrorCode::bad_json, "a message must be an object", "", nullptr};
   json rid = nullptr;
-  if (const auto it = doc.find("rid"); it != doc.end() && is_valid_rid(*it)) rid = *it;
-  const auto type_it = doc.find("type");
+  if (const auto it = doc.find(std::string_view("rid")); it != doc.end() && is_valid_rid(*it)) rid = *it;
+  const auto type_it = doc.find(std::string_view("type"));
   if (type_it == doc.end()) return DecodeError{ErrorCode::bad_message, "type is required", "/type", rid};
   if (!type_it->is_string()) return DecodeError{ErrorCode::bad_message, "type must be a string", "/type", rid};
   const auto& type_name = type_it->get_ref<const std::string&>();

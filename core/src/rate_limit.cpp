@@ -55,19 +55,18 @@ std::string_view action_class_name(ActionClass c) {
 
 RateLimiter::RateLimiter(Rules rules, Clock clock) : rules_(rules), clock_(std::move(clock)) {}
 
-std::string RateLimiter::bucket_key(std::string_view key, ActionClass cls) {
-  std::string out(1, static_cast<char>('a' + static_cast<int>(cls)));
-  return out.append(key);
-}
-
-RateLimiter::Shard& RateLimiter::shard_of(const std::string& bucket_key) const {
-  return shards_[std::hash<std::string>{}(bucket_key) % kShards];
+RateLimiter::HashedKey RateLimiter::bucket_key(std::string_view key, ActionClass cls) {
+  // One buffer per thread, valid until its next call: finding a bucket allocates nothing.
+  thread_local std::string out;
+  out.assign(1, static_cast<char>('a' + static_cast<int>(cls)));
+  out.append(key);
+  return {out, std::hash<std::string>{}(out)};
 }
 
 RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   const auto& rule = rules_[static_cast<std::size_t>(cls)];
   if (rule.per_s <= 0) return {};
-  auto full_key = bucket_key(key, cls);
+  const auto full_key = bucket_key(key, cls);
   auto& shard = shard_of(full_key);
   const auto now = clock_();
   // Amortized O(1): a sweep over n buckets happens at most once per n (and 1024) calls.
@@ -75,7 +74,9 @@ RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   std::chrono::milliseconds wait;
   {
     std::lock_guard lock(shard.mutex);
-    wait = shard.buckets.try_emplace(std::move(full_key), rule, now).first->second.try_take(now);
+    auto it = shard.buckets.find(full_key);
+    if (it == shard.buckets.end()) it = shard.buckets.try_emplace(full_key.text, rule, now).first;
+    wait = it->second.try_take(now);
   }
   if (wait.count() == 0) return {};
   return {false, wait};

@@ -129,20 +129,25 @@ void GameRunner::stop() {
 }
 
 void GameRunner::submit(std::uint32_t seat, std::uint64_t input_seq, json data, json rid) {
+  submit(core::GameInput{seat, input_seq, std::move(data)}, std::move(rid));
+}
+
+void GameRunner::submit(core::GameInput input, json rid) {
+  const auto seat = input.seat;
   if (stopped_ || finished_ || seat >= setup_.seats.size()) return;
   if (game_->tick_hz() > 0) {
     if (pending_per_seat_[seat] >= kMaxInputsPerSeatPerTick) {
-      host_.send_to_seat(seat, refusal_message({seat, input_seq, core::ErrorCode::rate_limited,
+      host_.send_to_seat(seat, refusal_message({seat, input.input_seq, core::ErrorCode::rate_limited,
                                                 "at most 16 inputs per tick; wait for the next state"},
                                                rid));
       return;
     }
     ++pending_per_seat_[seat];
-    pending_.push_back({seat, input_seq, std::move(data)});
+    pending_.push_back(std::move(input));
     pending_rids_.push_back(std::move(rid));
     return;
   }
-  pending_.push_back({seat, input_seq, std::move(data)});
+  pending_.push_back(std::move(input));
   pending_rids_.push_back(std::move(rid));
   run_step(now_tick());
   schedule_deadline();
@@ -229,6 +234,11 @@ void GameRunner::run_step(core::Tick tick) {
   record_step(tick, inputs, out);
   host_.on_step(out);
   publish(tick, out);
+  // The queues keep their buffers for the next tick's inputs (unless a recorder took them).
+  inputs.clear();
+  rids.clear();
+  if (pending_.empty()) pending_.swap(inputs);
+  if (pending_rids_.empty()) pending_rids_.swap(rids);
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {
     finished_ = true;

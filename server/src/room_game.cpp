@@ -174,15 +174,19 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   const auto seat = runner_->seat_of(player_id);
   if (!seat) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
   const auto& game = runner_->game();
-  if (auto bad = game.validate_input(data)) return refuse(bad->code, bad->message);
-  const auto action = data.value("action", std::string());  // looked up once per input
+  core::GameInput in{*seat, input_seq, std::move(data)};
+  if (auto bad = game.check_input(in)) return refuse(bad->code, bad->message);
+  // Both games take only a string action, so validation has checked it is one.
+  const auto it = in.data.find("action");
+  const std::string_view action =
+      it != in.data.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>()) : std::string_view();
   if (action == "leave") return refuse(ErrorCode::bad_message, "leave the room with leave_room");
   if (action == "ai_takeover")
     return refuse(ErrorCode::bad_message, "ai_takeover is the room's, when a seat's grace runs out");
-  if (game.is_host_action(data) && (!host() || host()->player_id != player_id))
+  if (game.is_host_action(in.data) && (!host() || host()->player_id != player_id))
     return refuse(ErrorCode::not_host, "only the host may do that");
   if (services_->live) services_->live->player_active(player_id);
-  runner_->submit(*seat, input_seq, std::move(data), rid);
+  runner_->submit(std::move(in), rid);
 }
 
 void Room::send_to_seat(std::uint32_t seat, const core::SharedMessage& message) {

@@ -249,12 +249,12 @@ void WsSession::handle_frame(std::string_view text) {
     ctx_.metrics.message_in_invalid(text.size());
     return send_error(bad->code, bad->message, bad->rid, bad->field);
   }
-  const auto& msg = std::get<core::ClientMessage>(result);
+  auto& msg = std::get<core::ClientMessage>(result);
   ctx_.metrics.message_in(msg.type, text.size());
   handle(msg);
 }
 
-void WsSession::handle(const core::ClientMessage& msg) {
+void WsSession::handle(core::ClientMessage& msg) {
   const auto& body = msg.body;
   if (msg.type == ClientType::auth) return authenticate(msg);
   if (auto refusal = gate_.admit(msg, session_->player_id)) return answer(std::move(*refusal));
@@ -311,7 +311,7 @@ void WsSession::create_room(const core::ClientMessage& msg) {
   if (!created.room) return send_error(created.error, "the server holds as many rooms as it may", msg.rid);
 }
 
-void WsSession::game_request(const core::ClientMessage& msg) {
+void WsSession::game_request(core::ClientMessage& msg) {
   const auto& body = msg.body;
   const auto room = session_->room();
   if (!room) {
@@ -327,8 +327,12 @@ void WsSession::game_request(const core::ClientMessage& msg) {
     case ClientType::add_ai:
       return room->add_ai(session_->player_id, *core::parse_ai_difficulty(body.value("difficulty", "medium")), session_,
                           msg.rid);
-    case ClientType::input:
-      return room->input(session_->player_id, body.value("input_seq", std::uint64_t{0}), body["data"], session_, msg.rid);
+    case ClientType::input: {
+      // The message ends here, so its data moves to the room instead of being copied.
+      const auto seq = body.find(std::string_view("input_seq"));  // a view's length is known: no strlen per key
+      return room->input(session_->player_id, seq == body.end() ? 0 : seq->get<std::uint64_t>(),
+                         std::move(*msg.body.find(std::string_view("data"))), session_, msg.rid);  // required
+    }
     case ClientType::restart_game: return room->restart_game(session_->player_id, session_, msg.rid);
     default: return;
   }

@@ -112,6 +112,27 @@ TEST_CASE("protocol: kMaxJsonDepth is the deepest nesting accepted", "[protocol]
   CHECK(decode_error(nested(kMaxJsonDepth)).code == ErrorCode::bad_json);
 }
 
+TEST_CASE("protocol: a text nesting too deep is refused as such, valid or not", "[protocol]") {
+  const std::string deep = repeat("[", kMaxJsonDepth + 1) + repeat("]", kMaxJsonDepth + 1);
+  const std::string too_deep = "JSON nested deeper than " + std::to_string(kMaxJsonDepth);
+  const std::string rows[] = {
+      deep,                                            // valid JSON
+      repeat("[", 5000),                               // never closed
+      R"({"type":"ping",,"x":)" + deep + "}",          // invalid before the deep part
+      R"({"type":"ping","x":)" + deep + "} trailing",  // invalid after it
+      R"({"type":"ping","x":"\"]",)" + deep + "}",     // brackets after an escaped quote in a string
+  };
+  for (const auto& text : rows) {
+    INFO(text.substr(0, 80));
+    const DecodeError e = decode_error(text);
+    CHECK(e.code == ErrorCode::bad_json);
+    CHECK(e.message == too_deep);
+  }
+  // Brackets inside strings do not count; what is invalid within the limit is just invalid.
+  CHECK(decode_error(R"({"type":"ping","x":")" + repeat("[", 40) + R"(",})").message == "not valid JSON");
+  CHECK(decode_error(R"({"type":"ping",,"x":)" + repeat("[", kMaxJsonDepth - 1) + "}").message == "not valid JSON");
+}
+
 TEST_CASE("protocol: BAD_MESSAGE names the offending field", "[protocol]") {
   const std::string create = R"({"type":"create_room","game":"party","name":"Ada")";
   const std::pair<std::string, std::string> rows[] = {

@@ -1,4 +1,4 @@
-// Arena boundaries: options, tuning derived from tick_hz, validate_input and the input schema.
+// Arena boundaries: options, tuning derived from tick_hz, validate_input / check_input and the input schema.
 #include <fstream>
 #include <stdexcept>
 
@@ -86,6 +86,35 @@ TEST_CASE("validate_input refuses bad inputs with bad_message naming the field",
     REQUIRE(refusal.has_value());
     CHECK(refusal->code == ErrorCode::bad_message);
     CHECK(refusal->message.rfind(row.field + ":", 0) == 0);
+  }
+}
+
+TEST_CASE("check_input refuses as validate_input does and parses what step would", "[arena][input]") {
+  ArenaGame game;
+  for (const auto& row : bad_inputs()) {
+    INFO(row.data.dump());
+    auto input = in(0, row.data);
+    const auto refusal = game.check_input(input);
+    REQUIRE(refusal.has_value());
+    CHECK(refusal->code == ErrorCode::bad_message);
+    CHECK(refusal->message == game.validate_input(row.data)->message);
+    CHECK_FALSE(input.parsed.set);
+  }
+  // Each good input, stepped with check_input's parse and without one (as a replay does),
+  // leaves both matches in the same state.
+  Match checked(humans(2)), raw(humans(2));
+  std::uint64_t seq = 0;
+  for (const auto& data : good_inputs()) {
+    INFO(data.dump());
+    auto input = in(0, data, ++seq);
+    REQUIRE_FALSE(checked.game.check_input(input).has_value());
+    CHECK(input.parsed.set);
+    const auto& a = checked.step({input});
+    const auto& b = raw.step({in(0, data, seq)});
+    CHECK(a.refusals.size() == b.refusals.size());
+    CHECK(checked.game.snapshot() == raw.game.snapshot());
+    checked.idle(5), raw.idle(5);
+    CHECK(checked.game.snapshot() == raw.game.snapshot());
   }
 }
 

@@ -108,6 +108,14 @@ std::optional<core::InputRefusal> ArenaGame::validate_input(const json& data) co
   return core::InputRefusal{0, 0, core::ErrorCode::bad_message, error};
 }
 
+std::optional<core::InputRefusal> ArenaGame::check_input(core::GameInput& in) const {
+  std::string error;
+  const auto cmd = arena::parse_command(in.data, error);
+  if (!cmd) return core::InputRefusal{0, 0, core::ErrorCode::bad_message, error};
+  in.parsed = {true, static_cast<int>(cmd->kind), cmd->a, cmd->b};
+  return std::nullopt;
+}
+
 void ArenaGame::start(std::vector<core::GameSeat> seats, core::Rng& rng) {
   if (seats.size() > kMaxSeats)
     throw std::invalid_argument("arena takes at most 8 seats, got " + std::to_string(seats.size()));
@@ -132,7 +140,9 @@ void ArenaGame::start(std::vector<core::GameSeat> seats, core::Rng& rng) {
 
 void ArenaGame::apply_input(const core::GameInput& in, core::StepOutput& out, bool& accepted) {
   std::string error;
-  const auto cmd = arena::parse_command(in.data, error);
+  const auto cmd = in.parsed.set ? std::optional(arena::Command{static_cast<arena::Command::Kind>(in.parsed.kind),
+                                                                in.parsed.a, in.parsed.b})
+                                 : arena::parse_command(in.data, error);
   std::optional<arena::Refusal> refusal;
   if (!cmd)
     refusal = arena::Refusal{core::ErrorCode::bad_message, error};

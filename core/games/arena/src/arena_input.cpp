@@ -3,6 +3,7 @@
 // rounded to milli-units here, so rules and state never see a float.
 #include <cmath>
 #include <stdexcept>
+#include <string_view>
 
 #include "arena_rules.hpp"
 
@@ -64,36 +65,42 @@ std::optional<std::int64_t> coordinate_milli(const json& v) {
   return static_cast<std::int64_t>(std::llround(d * 1000.0));
 }
 
-std::optional<arena::Command> parse_move(const json& data, std::string& error) {
+// The fields of a move input (null when absent).
+struct MoveFields {
+  const json* dx = nullptr;
+  const json* dy = nullptr;
+  const json* x = nullptr;
+  const json* y = nullptr;
+};
+
+std::optional<arena::Command> parse_move(const MoveFields& f, std::string& error) {
   using Kind = arena::Command::Kind;
-  const bool by_direction = data.contains("dx") || data.contains("dy");
-  const bool by_target = data.contains("x") || data.contains("y");
+  const bool by_direction = f.dx || f.dy;
+  const bool by_target = f.x || f.y;
   if (by_direction && by_target) {
-    error = std::string(data.contains("x") ? "x" : "y") + ": cannot be combined with dx/dy";
+    error = std::string(f.x ? "x" : "y") + ": cannot be combined with dx/dy";
     return std::nullopt;
   }
   if (!by_direction && !by_target) {
     error = "dx: is required (move takes dx and dy, or x and y)";
     return std::nullopt;
   }
-  const char* a = by_direction ? "dx" : "x";
-  const char* b = by_direction ? "dy" : "y";
-  for (const char* key : {a, b})
-    if (!data.contains(key)) {
-      error = std::string(key) + ": is required";
-      return std::nullopt;
-    }
+  const char* missing = by_direction ? (!f.dx ? "dx" : !f.dy ? "dy" : nullptr) : (!f.x ? "x" : !f.y ? "y" : nullptr);
+  if (missing) {
+    error = std::string(missing) + ": is required";
+    return std::nullopt;
+  }
   if (by_direction) {
-    const auto dx = whole_in(data["dx"], -arena::kDirectionMax, arena::kDirectionMax);
-    const auto dy = whole_in(data["dy"], -arena::kDirectionMax, arena::kDirectionMax);
+    const auto dx = whole_in(*f.dx, -arena::kDirectionMax, arena::kDirectionMax);
+    const auto dy = whole_in(*f.dy, -arena::kDirectionMax, arena::kDirectionMax);
     if (!dx || !dy) {
       error = std::string(dx ? "dy" : "dx") + ": must be an integer in -1000..1000";
       return std::nullopt;
     }
     return arena::Command{Kind::move_direction, *dx, *dy};
   }
-  const auto x = coordinate_milli(data["x"]);
-  const auto y = coordinate_milli(data["y"]);
+  const auto x = coordinate_milli(*f.x);
+  const auto y = coordinate_milli(*f.y);
   if (!x || !y) {
     error = std::string(x ? "y" : "x") + ": must be a number in 0..1000";
     return std::nullopt;
@@ -164,23 +171,31 @@ std::optional<Command> parse_command(const json& data, std::string& error) {
     error = "action: must be a string";
     return std::nullopt;
   }
-  const auto& name = action->get_ref<const std::string&>();
+  const std::string_view name = action->get_ref<const std::string&>();  // compared by length first
   if (name != "move" && name != "attack" && name != "ability" && name != "leave" && name != "ai_takeover") {
     error = "action: must be one of move, attack, ability, leave, ai_takeover";
     return std::nullopt;
   }
   const bool move = name == "move";
   const bool takeover = name == "ai_takeover";
-  for (const auto& [key, value] : data.items()) {
-    (void)value;
-    const bool known = key == "action" || (move && (key == "dx" || key == "dy" || key == "x" || key == "y")) ||
-                       (takeover && key == "difficulty");
-    if (!known) {
+  // One pass over the fields, in key order: the first unknown one is refused, and a move's
+  // coordinates are picked up on the way.
+  MoveFields f;
+  for (const auto& [key, value] : data.get_ref<const json::object_t&>()) {
+    const std::string_view k = key;
+    const json** slot = !move ? nullptr
+                        : k == "dx" ? &f.dx
+                        : k == "dy" ? &f.dy
+                        : k == "x"  ? &f.x
+                        : k == "y"  ? &f.y
+                                    : nullptr;
+    if (slot) *slot = &value;
+    else if (k != "action" && !(takeover && k == "difficulty")) {
       error = key + ": is not a known field";
       return std::nullopt;
     }
   }
-  if (move) return parse_move(data, error);
+  if (move) return parse_move(f, error);
   if (name == "attack") return Command{Command::Kind::attack};
   if (name == "ability") return Command{Command::Kind::ability};
   if (takeover) return parse_takeover(data, error);

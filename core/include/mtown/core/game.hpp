@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,10 +39,23 @@ struct GameSeat {
   AiDifficulty difficulty = AiDifficulty::medium;  // AI seats only
 };
 
+// What a game made of an input's data when the room checked it (Game::check_input), so its
+// step need not parse the data again. A pure function of `data` and never recorded: a
+// replayed input has none and is parsed at step, with the same result.
+struct ParsedInput {
+  bool set = false;
+  int kind = 0;
+  std::int64_t a = 0, b = 0;
+};
+
 struct GameInput {
+  GameInput() = default;
+  GameInput(std::uint32_t s, std::uint64_t seq, nlohmann::json d) : seat(s), input_seq(seq), data(std::move(d)) {}
+
   std::uint32_t seat = 0;       // index into the seats given to start()
   std::uint64_t input_seq = 0;  // the client's number for this input (0: none); echoed in acks
   nlohmann::json data;          // already validated with Game::validate_input
+  ParsedInput parsed;           // the game's own, when set
 };
 
 // Seat-leaving is an input too, so recordings replay it: data {"action":"leave"}.
@@ -87,6 +101,8 @@ class Game {
   // Static checks of a client's input payload (types, ranges, enums) before it is queued.
   // Returns the refusal (code, message) or nullopt. Never looks at the state.
   virtual std::optional<InputRefusal> validate_input(const nlohmann::json& data) const = 0;
+  // validate_input(in.data) on the room's input path; a game may also fill in.parsed.
+  virtual std::optional<InputRefusal> check_input(GameInput& in) const { return validate_input(in.data); }
   // Inputs only the room's host may send (e.g. "advance"); the room checks who sent them.
   virtual bool is_host_action(const nlohmann::json& data) const { (void)data; return false; }
 

@@ -53,8 +53,8 @@ using DecodeResult = std::variant<ClientMessage, DecodeError>;
 
 // Deepest nesting accepted in a client message; the protocol needs 2.
 inline constexpr int kMaxJsonDepth = 16;
-// Nesting depth of a JSON text, ignoring brackets inside strings. Checked before parsing
-// so a hostile 60 KB of "[[[[" costs a linear scan, not a deep tree.
+// Nesting depth of a JSON text, ignoring brackets inside strings. Any text nesting deeper
+// than kMaxJsonDepth is refused as too deep, even where it is invalid JSON before that.
 int json_depth(std::string_view text);
 
 class ProtocolDecoder {

@@ -67,13 +67,29 @@ class RateLimiter {
   std::size_t size() const;  // buckets held
 
  private:
+  // A bucket's key (class index + key) with its hash, computed once for the shard and the map.
+  struct HashedKey {
+    const std::string& text;
+    std::size_t hash;
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const std::string& k) const { return std::hash<std::string>{}(k); }
+    std::size_t operator()(const HashedKey& k) const { return k.hash; }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(const std::string& a, const std::string& b) const { return a == b; }
+    bool operator()(const HashedKey& a, const std::string& b) const { return a.text == b; }
+    bool operator()(const std::string& a, const HashedKey& b) const { return a == b.text; }
+  };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, TokenBucket> buckets;  // key: class index + key
+    std::unordered_map<std::string, TokenBucket, KeyHash, KeyEqual> buckets;
   };
   static constexpr std::size_t kShards = 16;
-  static std::string bucket_key(std::string_view key, ActionClass cls);
-  Shard& shard_of(const std::string& bucket_key) const;
+  static HashedKey bucket_key(std::string_view key, ActionClass cls);
+  Shard& shard_of(const HashedKey& key) const { return shards_[key.hash % kShards]; }
   void sweep(RateClock::time_point now);  // forgets full buckets
 
   Rules rules_;

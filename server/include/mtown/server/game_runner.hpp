@@ -72,6 +72,8 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   void stop();   // cancels timers; the game is abandoned
   // `data` has passed Game::validate_input. Refusals go to the seat as errors, echoing `rid`.
   void submit(std::uint32_t seat, std::uint64_t input_seq, nlohmann::json data, nlohmann::json rid = nullptr);
+  // The same, for an input that has passed Game::check_input (keeps its `parsed`).
+  void submit(core::GameInput input, nlohmann::json rid = nullptr);
   // An AI plays `seat` from its next step on (core::ai_takeover_input_data, so recorded);
   // a fresh game_started then lists the seat as AI.
   void take_over(std::uint32_t seat, core::AiDifficulty difficulty);

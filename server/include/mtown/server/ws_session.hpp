@@ -47,11 +47,11 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void handle_frame(std::string_view data);  // one complete message in the connection's encoding
-  void handle(const core::ClientMessage& msg);
+  void handle(core::ClientMessage& msg);  // may move parts out of msg
   void create_room(const core::ClientMessage& msg);
   void join_room(const core::ClientMessage& msg);
   void list_rooms(const core::ClientMessage& msg);
-  void game_request(const core::ClientMessage& msg);
+  void game_request(core::ClientMessage& msg);
   void authenticate(const core::ClientMessage& msg);
   void answer(ClientGate::Refusal refusal);  // sends the reply, then closes if it says so
   void send_error(core::ErrorCode code, std::string_view message, const nlohmann::json& rid,

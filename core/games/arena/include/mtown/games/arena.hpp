@@ -91,6 +91,8 @@ class ArenaGame final : public core::Game {
   std::uint32_t tick_hz() const override { return options_.tick_hz; }
 
   std::optional<core::InputRefusal> validate_input(const nlohmann::json& data) const override;
+  // Also keeps the parsed command in in.parsed, for step.
+  std::optional<core::InputRefusal> check_input(core::GameInput& in) const override;
 
   // Throws std::invalid_argument past kMaxSeats seats.
   void start(std::vector<core::GameSeat> seats, core::Rng& rng) override;
