@@ -432,10 +432,7 @@ void WsSession::write_now() {
     }
     beast::error_code ec;
     std::size_t sent = ws_.next_layer().send_now(iov.data(), n, ec);
-    if (ec) {
-      if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
-      return on_closed();
-    }
+    if (ec) return write_failed(ec);
     if (sent == 0) {  // the socket's send buffer is full: Beast waits until it takes more
       ctx_.metrics.send_stalls.inc();
       return write_queued();
@@ -449,13 +446,13 @@ void WsSession::write_now() {
       ctx_.metrics.send_stalls.inc();
       const auto& e = queue_.front();
       const auto& h = headers[done];
-      std::string whole;
-      whole.reserve(h.size + e.bytes());
-      whole.append(reinterpret_cast<const char*>(h.bytes.data()), h.size).append(e.prefix).append(e.tail);
+      std::string rest;
+      rest.reserve(h.size + e.bytes());
+      rest.append(reinterpret_cast<const char*>(h.bytes.data()), h.size).append(e.prefix).append(e.tail).erase(0, sent);
       pop_sent();
       writing_ = Writing::rest;
-      return ws_.next_layer().send_rest(whole.substr(sent),
-                                        [self = shared_from_this()](beast::error_code e) { self->on_rest_sent(e); });
+      return ws_.next_layer().send_rest(std::move(rest),
+                                        [self = shared_from_this()](beast::error_code e) { self->after_write(e); });
     }
   }
   if (close_pending_) do_close();
@@ -469,6 +466,11 @@ void WsSession::write_queued() {
   ws_.async_write(buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
+void WsSession::write_failed(beast::error_code ec) {
+  if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
+  on_closed();
+}
+
 void WsSession::pop_sent() {
   ctx_.metrics.send_queue_bytes.add(-static_cast<double>(queue_.front().bytes()));
   ctx_.metrics.send_queue_messages.add(-1);
@@ -476,17 +478,13 @@ void WsSession::pop_sent() {
 }
 
 void WsSession::on_write(beast::error_code ec) {
-  writing_ = Writing::none;
   if (!queue_.empty()) pop_sent();
-  on_rest_sent(ec);
+  after_write(ec);
 }
 
-void WsSession::on_rest_sent(beast::error_code ec) {
+void WsSession::after_write(beast::error_code ec) {
   writing_ = Writing::none;
-  if (ec) {
-    if (!is_expected_close(ec)) core::log_debug("ws_write_failed", {{"player", session_->player_id}, {"error", ec.message()}});
-    return on_closed();
-  }
+  if (ec) return write_failed(ec);
   if (!queue_.empty() && !closed_) return do_write();
   if (close_pending_) do_close();
 }

@@ -76,7 +76,7 @@ class Stream {
   // Plain TCP with no deadline set (a WebSocket after its handshake: it keeps its own
   // timeouts) reads and writes on the socket directly: tcp_stream's per-operation layer
   // (work guard, timer bookkeeping) only serves deadlines. Completion still goes through
-  // the handler's executor (the connection's strand), and close() still cancels.
+  // the handler's executor (the connection's), and close() still cancels.
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
     if (auto* plain = direct()) return plain->socket().async_read_some(buffers, std::forward<Handler>(handler));
@@ -84,7 +84,7 @@ class Stream {
   }
   template <class Buffers, class Handler>
   void async_write_some(const Buffers& buffers, Handler&& handler) {
-    if (sending_rest_) {  // the rest of a frame of ours goes first
+    if (!rest_.empty()) {  // the rest of a frame of ours goes first
       deferred_ = std::make_unique<DeferredWriteOf<Buffers, std::decay_t<Handler>>>(buffers, std::forward<Handler>(handler));
       return;
     }
@@ -104,19 +104,18 @@ class Stream {
 
   // Whether a frame may be written with send_now: plain TCP with no deadline, no write of
   // Beast's in flight and no rest of a frame of ours still going out.
-  bool can_send_now() { return direct() && beast_writes_ == 0 && !sending_rest_; }
+  bool can_send_now() { return direct() && beast_writes_ == 0 && rest_.empty(); }
   // One non-blocking sendmsg; the bytes written (0 when the send buffer is full). Only when
   // can_send_now(); the caller owns what is unsent.
   std::size_t send_now(const ::iovec* iov, int count, boost::system::error_code& ec);
-  // Writes `rest` (the unsent end of a frame send_now began) in the background, then calls
-  // done(ec) on the socket's executor. Beast's writes wait until it is out.
+  // Writes `rest` (the unsent end of a frame send_now began, never empty) in the
+  // background, then calls done(ec) on the socket's executor. Beast's writes wait until it
+  // is out.
   template <class Handler>
   void send_rest(std::string rest, Handler&& done) {
-    sending_rest_ = true;
     rest_ = std::move(rest);
     net::async_write(socket(), net::buffer(rest_),
                      [this, done = std::forward<Handler>(done)](boost::system::error_code ec, std::size_t) mutable {
-                       sending_rest_ = false;
                        rest_.clear();
                        // A closed socket fails the held write at once, so Beast's handler still runs.
                        if (auto held = std::move(deferred_)) held->start(*this);
@@ -176,8 +175,7 @@ class Stream {
   executor_type executor_;
   bool timed_ = false;  // a deadline was set (expires_after) and not cleared (expires_never)
   int beast_writes_ = 0;       // Beast's writes in flight on this stream
-  bool sending_rest_ = false;  // send_rest's write is in flight
-  std::string rest_;
+  std::string rest_;  // send_rest's, while its write is in flight
   std::unique_ptr<DeferredWrite> deferred_;
 };
 

@@ -62,7 +62,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void write_now();     // frames straight to the socket (Stream::send_now)
   void write_queued();  // the front frame through Beast, which waits for the socket
   void on_write(beast::error_code ec);
-  void on_rest_sent(beast::error_code ec);
+  void after_write(beast::error_code ec);  // a background write (Beast's or send_rest) is over
+  void write_failed(beast::error_code ec);  // logs what is not an ordinary close, then closes
   void pop_sent();
   void begin_close(websocket::close_reason reason, bool flush, std::chrono::milliseconds deadline);
   void drop_unsent();
