@@ -6,6 +6,7 @@
 
 #include "mtown/core/log.hpp"
 #include "mtown/core/text.hpp"
+#include "mtown/core/tick_grid.hpp"
 
 namespace mtown::server {
 namespace {
@@ -115,7 +116,9 @@ void GameRunner::start() {
   host_.broadcast(started_message());
   if (game_->tick_hz() > 0) {
     period_ = std::chrono::nanoseconds(1'000'000'000 / game_->tick_hz());
-    next_tick_at_ = started_at_ + period_;
+    // On the shared grid (core/tick_grid.hpp): up to one period later than a fixed offset
+    // from the start would be, so the first tick is at least half a period away.
+    next_tick_at_ = core::tick_grid_after(started_at_ + period_ / 2, period_);
     schedule_tick();
   } else {
     schedule_deadline();
@@ -180,7 +183,7 @@ void GameRunner::on_tick() {
   const auto late = static_cast<std::uint64_t>((now - next_tick_at_) / period_);
   if (late > kMaxCatchUpTicks) {
     metrics_.tick_overruns(setup_.game).inc(late);
-    next_tick_at_ = now;
+    next_tick_at_ = core::tick_grid_floor(now, period_);  // back on the grid
   }
   run_step(tick_ + 1);
   if (finished_) return;

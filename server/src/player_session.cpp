@@ -21,18 +21,23 @@ PlayerSession::PlayerSession(Executor strand, SessionLimits limits, SessionRegis
 
 void PlayerSession::on_left_room(const Room* room) { clear_room(room); }
 
-// Every call out (wake, superseded, room notices, timer work) only posts, and is made under
-// the mutex, so the strands receive them in the order the session's state changed.
+// Every call out but wake (superseded, room notices, timer work) only posts, and is made
+// under the mutex, so the strands receive them in the order the session's state changed.
+// wake is made after the mutex is released: with one io thread the connection takes and
+// writes at once, inside the call (WsSession::wake). Its order does not matter: a
+// connection that is no longer attached takes nothing.
 
 void PlayerSession::push(const core::SharedMessage& message, bool wake) {
-  std::lock_guard lock(mutex_);
-  push_locked(message, Clock::now());
-  if (wake && attached_raw_ && !wake_pending_) {
-    if (auto conn = attached_.lock()) {
-      wake_pending_ = true;
-      conn->wake();
+  std::shared_ptr<SessionConnection> conn;
+  {
+    std::lock_guard lock(mutex_);
+    push_locked(message, Clock::now());
+    if (wake && attached_raw_ && !wake_pending_) {
+      conn = attached_.lock();
+      wake_pending_ = conn != nullptr;
     }
   }
+  if (conn) conn->wake();
 }
 
 void PlayerSession::push_locked(const core::SharedMessage& message, Clock::time_point now) {

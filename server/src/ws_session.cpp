@@ -38,6 +38,11 @@ bool is_expected_close(const beast::error_code& ec) {
          ec == net::error::connection_reset || ec == beast::error::timeout || ec == net::error::broken_pipe;
 }
 
+std::optional<net::io_context::executor_type> io_context_executor(const net::any_io_executor& ex) {
+  if (const auto* io = ex.target<net::io_context::executor_type>()) return *io;
+  return std::nullopt;
+}
+
 }  // namespace
 
 WsSession::WsSession(Stream&& stream, ServerContext& ctx, std::string subprotocol, Admission admission)
@@ -47,6 +52,7 @@ WsSession::WsSession(Stream&& stream, ServerContext& ctx, std::string subprotoco
       queue_(ctx.config.write_queue_max_bytes,
              subprotocol_ == "mtown.v1.msgpack" ? Encoding::msgpack : Encoding::json),
       close_deadline_(ws_.get_executor()),
+      thread_executor_(io_context_executor(ws_.get_executor())),
       heartbeat_(ws_.get_executor()),
       gate_(ctx, std::move(admission), ws_.get_executor()) {}
 
@@ -147,6 +153,10 @@ void WsSession::resume_session() {
 }
 
 void WsSession::wake() {
+  // With one io thread (no strand: Listener) a room's broadcast writes to the socket right
+  // away, without a handler posted per message (docs/performance.md, "Delivery without a
+  // post per message").
+  if (thread_executor_ && thread_executor_->running_in_this_thread()) return pump();
   net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
 }
 

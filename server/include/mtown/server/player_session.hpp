@@ -25,7 +25,9 @@ namespace mtown::server {
 class SessionRegistry;
 
 // The connection side, as a session sees it (WsSession). Both calls may come from any
-// thread; implementations post to their own strand.
+// thread; implementations post to their own strand, except that wake may do its work at
+// once when the caller already runs on the connection's thread and executor. wake is
+// called without the session's mutex held, so that work may take().
 class SessionConnection {
  public:
   virtual ~SessionConnection() = default;

@@ -4,6 +4,7 @@
 // connection: a connection opened with ?resume=TOKEN&last_seq=N takes an existing one over.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
@@ -76,6 +77,9 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   beast::flat_buffer buffer_;
   OutboundQueue queue_;
   net::steady_timer close_deadline_;
+  // The io_context's executor when the connection runs on it directly (one io thread, no
+  // strand); wake() then pumps inline when called on that thread.
+  std::optional<net::io_context::executor_type> thread_executor_;
   std::string target_;  // the upgrade request's, for ?resume=
   std::shared_ptr<PlayerSession> session_;
   std::uint64_t taken_seq_ = 0;  // last seq moved from the session's log into queue_

@@ -1,0 +1,29 @@
+// Where fixed-rate rooms put their ticks: on one grid per rate, the multiples of the
+// period counted from the clock's epoch. Rooms of the same rate then tick at the same
+// instants, so one timer expiry runs them all: one wakeup and one timer re-arm a period
+// for the whole server instead of one per room (docs/performance.md, "Rooms tick on a
+// shared grid"). Which instant a tick runs at never changes what it computes: a game is
+// stepped by tick number, not by time.
+#pragma once
+#include <chrono>
+
+namespace mtown::core {
+
+// The latest grid point at or before `t`. `period` > 0.
+template <class Clock, class Duration>
+std::chrono::time_point<Clock, Duration> tick_grid_floor(std::chrono::time_point<Clock, Duration> t,
+                                                         std::chrono::nanoseconds period) {
+  const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch());
+  auto steps = since / period;
+  if (since.count() < 0 && since % period != std::chrono::nanoseconds::zero()) --steps;  // floor, not truncation
+  return std::chrono::time_point<Clock, Duration>(std::chrono::duration_cast<Duration>(steps * period));
+}
+
+// The first grid point strictly after `t`.
+template <class Clock, class Duration>
+std::chrono::time_point<Clock, Duration> tick_grid_after(std::chrono::time_point<Clock, Duration> t,
+                                                         std::chrono::nanoseconds period) {
+  return tick_grid_floor(t, period) + std::chrono::duration_cast<Duration>(period);
+}
+
+}  // namespace mtown::core
