@@ -1,5 +1,6 @@
 #include "mtown/server/game_runner.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <thread>
@@ -75,7 +76,10 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
       body += ",\"tick\":";
       core::append_decimal(body, tick);
       body += ",\"type\":\"state\"}";
-      if (size_hint) *size_hint = body.size();
+      // The hint is the recent largest size, decaying slowly, not the last size: a text that
+      // outgrows its reservation doubles it, and past 1 KiB that malloc call consolidates
+      // glibc's fastbins (docs/performance.md, "State text sized once").
+      if (size_hint) *size_hint = std::max(body.size(), *size_hint - *size_hint / 32);
       return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));
     }
   }
