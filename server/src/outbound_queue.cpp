@@ -2,17 +2,22 @@
 
 namespace mtown::server {
 
-bool OutboundQueue::push(core::SharedMessage message, std::uint64_t seq) {
-  Entry entry;
+OutboundQueue::Entry OutboundQueue::entry(core::SharedMessage message, std::uint64_t seq) const {
+  Entry e;
   if (encoding_ == Encoding::json) {
-    entry.prefix = core::seq_prefix(seq);
-    entry.tail = core::body_tail(message->body);
+    e.prefix = core::seq_prefix(seq);
+    e.tail = core::body_tail(message->body);
   } else {
     const auto& packed = message->msgpack();
-    entry.prefix = core::msgpack_seq_prefix(seq, packed.entries);
-    entry.tail = std::string_view(packed.bytes).substr(packed.header_len);
+    e.prefix = core::msgpack_seq_prefix(seq, packed.entries);
+    e.tail = std::string_view(packed.bytes).substr(packed.header_len);
   }
-  entry.message = std::move(message);
+  e.message = std::move(message);
+  return e;
+}
+
+bool OutboundQueue::push(core::SharedMessage message, std::uint64_t seq) {
+  Entry entry = this->entry(std::move(message), seq);
   const std::size_t n = entry.bytes();
   // An empty queue always takes one message, so a single large message can still go out.
   if (!entries_.empty() && bytes_ + n > max_bytes_) return false;

@@ -29,15 +29,23 @@ void PlayerSession::on_left_room(const Room* room) { clear_room(room); }
 
 void PlayerSession::push(const core::SharedMessage& message, bool wake) {
   std::shared_ptr<SessionConnection> conn;
+  bool taken = false;
+  std::uint64_t seq = 0;
   {
     std::lock_guard lock(mutex_);
     push_locked(message, Clock::now());
+    seq = last_seq_;
     if (wake && attached_raw_ && !wake_pending_) {
       conn = attached_.lock();
-      wake_pending_ = conn != nullptr;
+      // A caught-up connection on this thread gets the message handed over: no take(), no
+      // second lock (docs/performance.md, "Delivery without a post per message").
+      taken = conn && attached_cursor_ + 1 == seq && conn->takes_inline();
+      if (taken) attached_cursor_ = seq;
+      else wake_pending_ = conn != nullptr;
     }
   }
-  if (conn) conn->wake();
+  if (taken) conn->take_one(message, seq);
+  else if (conn) conn->wake();
 }
 
 void PlayerSession::push_locked(const core::SharedMessage& message, Clock::time_point now) {

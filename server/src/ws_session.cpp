@@ -160,6 +160,17 @@ void WsSession::wake() {
   net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
 }
 
+bool WsSession::takes_inline() const { return thread_executor_ && thread_executor_->running_in_this_thread(); }
+
+void WsSession::take_one(const core::SharedMessage& message, std::uint64_t seq) {
+  taken_seq_ = seq;
+  if (closed_ || close_pending_ || !opened_) return;  // as enqueue_numbered
+  if (writing_ == Writing::none && queue_.empty() && ws_.is_open() && ws_.next_layer().can_send_now())
+    return send_one(message, seq);
+  enqueue_numbered(message, seq);
+  if (writing_ == Writing::none && !queue_.empty() && !closed_) do_write();
+}
+
 void WsSession::superseded() {
   net::post(ws_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
@@ -453,19 +464,45 @@ void WsSession::write_now() {
       pop_sent();
     }
     if (sent > 0) {  // part of the front frame went out; its end must follow before anything else
-      ctx_.metrics.send_stalls.inc();
-      const auto& e = queue_.front();
-      const auto& h = headers[done];
-      std::string rest;
-      rest.reserve(h.size + e.bytes());
-      rest.append(reinterpret_cast<const char*>(h.bytes.data()), h.size).append(e.prefix).append(e.tail).erase(0, sent);
+      const auto front = queue_.front();  // its buffers outlive the pop
       pop_sent();
-      writing_ = Writing::rest;
-      return ws_.next_layer().send_rest(std::move(rest),
-                                        [self = shared_from_this()](beast::error_code e) { self->after_write(e); });
+      return send_rest_of(headers[done], front, sent);
     }
   }
   if (close_pending_) do_close();
+}
+
+// A caught-up connection's next frame, straight from the session's log to the socket: the
+// send queue only sees it if the socket does not take all of it.
+void WsSession::send_one(const core::SharedMessage& message, std::uint64_t seq) {
+  const auto entry = queue_.entry(message, seq);
+  const auto header = server_frame_header(queue_.encoding() == Encoding::msgpack, entry.bytes());
+  std::array<::iovec, 3> iov{{{const_cast<std::uint8_t*>(header.bytes.data()), header.size},
+                              {const_cast<char*>(entry.prefix.data()), entry.prefix.size()},
+                              {const_cast<char*>(entry.tail.data()), entry.tail.size()}}};
+  beast::error_code ec;
+  const std::size_t sent = ws_.next_layer().send_now(iov.data(), entry.tail.empty() ? 2 : 3, ec);
+  if (ec) return write_failed(ec);
+  if (sent == 0) {  // the socket's send buffer is full: queued, and Beast waits for the socket
+    ctx_.metrics.send_stalls.inc();
+    enqueue_numbered(message, seq);
+    return write_queued();
+  }
+  ctx_.metrics.message_out(message->type, entry.bytes());
+  if (message->type == ServerType::error) ctx_.metrics.error(message->error);
+  if (sent < header.size + entry.bytes()) send_rest_of(header, entry, sent);
+}
+
+void WsSession::send_rest_of(const FrameHeader& header, const OutboundQueue::Entry& entry, std::size_t sent) {
+  ctx_.metrics.send_stalls.inc();
+  std::string rest;
+  rest.reserve(header.size + entry.bytes());
+  rest.append(reinterpret_cast<const char*>(header.bytes.data()), header.size)
+      .append(entry.prefix)
+      .append(entry.tail)
+      .erase(0, sent);
+  writing_ = Writing::rest;
+  ws_.next_layer().send_rest(std::move(rest), [self = shared_from_this()](beast::error_code e) { self->after_write(e); });
 }
 
 void WsSession::write_queued() {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +74,13 @@ TestServer::TestServer(std::vector<std::string> args, std::map<std::string, std:
   argv.insert(argv.end(), {"--port", "0", "--log-format", "json"});
   if (command == std::vector<std::string>{"serve"}) argv.insert(argv.end(), {"--dev", "--migrate"});
   argv.insert(argv.end(), args.begin(), args.end());
+  // MTOWN_TEST_SERVE_THREADS: the io threads of every server a test does not give its own
+  // (ctest runs some suites again with 1, where connections have no strand and rooms
+  // write to their members' sockets inline).
+  const char* threads = std::getenv("MTOWN_TEST_SERVE_THREADS");
+  if (threads && command == std::vector<std::string>{"serve"} &&
+      std::find(args.begin(), args.end(), "--threads") == args.end())
+    argv.insert(argv.end(), {"--threads", threads});
   pid_ = spawn(argv, env, dir_, dir_ + "/server.out", log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -30,6 +30,8 @@ class OutboundQueue {
   bool push(core::SharedMessage message) { return push(std::move(message), next_seq_); }
   // With the seq its session gave it (seq continues across a session's connections).
   bool push(core::SharedMessage message, std::uint64_t seq);
+  // The frame push would queue, for a writer that sends it without queueing it.
+  Entry entry(core::SharedMessage message, std::uint64_t seq) const;
   const Entry& front() const { return entries_.front(); }
   const Entry& at(std::size_t i) const { return entries_[i]; }
   const Entry& back() const { return entries_.back(); }

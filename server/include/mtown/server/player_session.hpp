@@ -33,6 +33,13 @@ class SessionConnection {
   virtual ~SessionConnection() = default;
   virtual void wake() = 0;        // the log has messages this connection has not taken
   virtual void superseded() = 0;  // a resume took the session over: close at once
+  // Whether take_one may be called now: the caller runs on the connection's own thread and
+  // executor (one io thread). Asked under the session's mutex: must not lock anything.
+  virtual bool takes_inline() const { return false; }
+  // `message`, numbered `seq`, is taken for the connection by the session, which finds it
+  // caught up with the log (nothing untaken before it): the connection sends it without a
+  // take(). Called without the session's mutex held.
+  virtual void take_one(const core::SharedMessage& /*message*/, std::uint64_t /*seq*/) {}
 };
 
 struct SessionLimits {

@@ -18,6 +18,7 @@
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/stream.hpp"
+#include "mtown/server/ws_frame.hpp"
 
 namespace mtown::server {
 
@@ -35,6 +36,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void run(http::request<http::string_body> request);
   void wake() override;
   void superseded() override;
+  bool takes_inline() const override;
+  void take_one(const core::SharedMessage& message, std::uint64_t seq) override;
   // Sends what is queued, then closes with 1001.
   void shutdown();
 
@@ -61,6 +64,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void enqueue_numbered(const core::SharedMessage& message, std::uint64_t seq);
   void do_write();
   void write_now();     // frames straight to the socket (Stream::send_now)
+  void send_one(const core::SharedMessage& message, std::uint64_t seq);  // one frame, not queued
+  void send_rest_of(const FrameHeader& header, const OutboundQueue::Entry& entry, std::size_t sent);
   void write_queued();  // the front frame through Beast, which waits for the socket
   void on_write(beast::error_code ec);
   void after_write(beast::error_code ec);  // a background write (Beast's or send_rest) is over
