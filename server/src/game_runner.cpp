@@ -78,7 +78,7 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
       body += ",\"type\":\"state\"}";
       // The hint is the recent largest size, decaying slowly, not the last size: a text that
       // outgrows its reservation doubles it, and past 1 KiB that malloc call consolidates
-      // glibc's fastbins (docs/performance.md, "State text sized once").
+      // glibc's fastbins (docs/performance.md, "Ticks on a shared grid").
       if (size_hint) *size_hint = std::max(body.size(), *size_hint - *size_hint / 32);
       return std::make_shared<const core::OutboundMessage>(core::ServerType::state, std::move(body));
     }

@@ -38,7 +38,7 @@ void PlayerSession::push(const core::SharedMessage& message, bool wake) {
     if (wake && attached_raw_ && !wake_pending_) {
       conn = attached_.lock();
       // A caught-up connection on this thread gets the message handed over: no take(), no
-      // second lock (docs/performance.md, "Delivery without a post per message").
+      // second lock (docs/performance.md, "Ticks on a shared grid").
       taken = conn && attached_cursor_ + 1 == seq && conn->takes_inline();
       if (taken) attached_cursor_ = seq;
       else wake_pending_ = conn != nullptr;

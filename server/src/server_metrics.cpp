@@ -99,9 +99,10 @@ void ServerMetrics::message_in_invalid(std::size_t bytes) {
   in_bytes_.back()->inc(bytes);
 }
 
-void ServerMetrics::message_out(core::ServerType type, std::size_t bytes) {
-  out_msgs_[static_cast<std::size_t>(type)]->inc();
-  out_bytes_[static_cast<std::size_t>(type)]->inc(bytes);
+void ServerMetrics::message_out(const core::OutboundMessage& message, std::size_t bytes) {
+  out_msgs_[static_cast<std::size_t>(message.type)]->inc();
+  out_bytes_[static_cast<std::size_t>(message.type)]->inc(bytes);
+  if (message.type == core::ServerType::error) errors_[static_cast<std::size_t>(message.error)]->inc();
 }
 
 std::size_t ServerMetrics::game_index(std::string_view game) const {

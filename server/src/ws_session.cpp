@@ -38,6 +38,16 @@ bool is_expected_close(const beast::error_code& ec) {
          ec == net::error::connection_reset || ec == beast::error::timeout || ec == net::error::broken_pipe;
 }
 
+// One frame as sendmsg buffers: header, the connection's seq prefix, the shared body (when
+// not empty). Returns how many of out's 3 slots it used.
+int frame_iov(const FrameHeader& header, const OutboundQueue::Entry& e, ::iovec* out) {
+  int n = 0;
+  out[n++] = {const_cast<unsigned char*>(header.bytes.data()), header.size};
+  out[n++] = {const_cast<char*>(e.prefix.data()), e.prefix.size()};
+  if (!e.tail.empty()) out[n++] = {const_cast<char*>(e.tail.data()), e.tail.size()};
+  return n;
+}
+
 std::optional<net::io_context::executor_type> io_context_executor(const net::any_io_executor& ex) {
   if (const auto* io = ex.target<net::io_context::executor_type>()) return *io;
   return std::nullopt;
@@ -154,9 +164,9 @@ void WsSession::resume_session() {
 
 void WsSession::wake() {
   // With one io thread (no strand: Listener) a room's broadcast writes to the socket right
-  // away, without a handler posted per message (docs/performance.md, "Delivery without a
-  // post per message").
-  if (thread_executor_ && thread_executor_->running_in_this_thread()) return pump();
+  // away, without a handler posted per message (docs/performance.md, "Ticks on a shared
+  // grid; delivery without a post per message").
+  if (takes_inline()) return pump();
   net::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
 }
 
@@ -165,10 +175,9 @@ bool WsSession::takes_inline() const { return thread_executor_ && thread_executo
 void WsSession::take_one(const core::SharedMessage& message, std::uint64_t seq) {
   taken_seq_ = seq;
   if (closed_ || close_pending_ || !opened_) return;  // as enqueue_numbered
-  if (writing_ == Writing::none && queue_.empty() && ws_.is_open() && ws_.next_layer().can_send_now())
-    return send_one(message, seq);
+  if (writing_ == Writing::none && queue_.empty() && can_write_now()) return send_one(message, seq);
   enqueue_numbered(message, seq);
-  if (writing_ == Writing::none && !queue_.empty() && !closed_) do_write();
+  write_if_idle();
 }
 
 void WsSession::superseded() {
@@ -190,8 +199,7 @@ void WsSession::pump() {
     }
   }
   taken_.clear();
-  // One write for everything taken: several frames go out in one sendmsg.
-  if (writing_ == Writing::none && !queue_.empty() && !closed_) do_write();
+  write_if_idle();  // one write for everything taken: several frames go out in one sendmsg
 }
 
 void WsSession::arm_heartbeat() {
@@ -425,14 +433,19 @@ void WsSession::enqueue_numbered(const core::SharedMessage& message, std::uint64
     return begin_close({static_cast<websocket::close_code>(4008), "slow consumer"}, /*flush=*/false, kSlowConsumerCloseDeadline);
   }
   const std::size_t bytes = queue_.back().bytes();
-  ctx_.metrics.message_out(message->type, bytes);
-  if (message->type == ServerType::error) ctx_.metrics.error(message->error);
+  ctx_.metrics.message_out(*message, bytes);
   ctx_.metrics.send_queue_bytes.add(static_cast<double>(bytes));
   ctx_.metrics.send_queue_messages.add(1);
 }
 
+bool WsSession::can_write_now() { return ws_.is_open() && ws_.next_layer().can_send_now(); }
+
+void WsSession::write_if_idle() {
+  if (writing_ == Writing::none && !queue_.empty() && !closed_) do_write();
+}
+
 void WsSession::do_write() {
-  if (ws_.is_open() && ws_.next_layer().can_send_now()) return write_now();
+  if (can_write_now()) return write_now();
   write_queued();
 }
 
@@ -445,11 +458,8 @@ void WsSession::write_now() {
     const std::size_t frames = std::min(queue_.size(), kMaxFrames);
     int n = 0;
     for (std::size_t i = 0; i < frames; ++i) {
-      const auto& e = queue_.at(i);
-      headers[i] = server_frame_header(binary, e.bytes());
-      iov[n++] = {headers[i].bytes.data(), headers[i].size};
-      iov[n++] = {const_cast<char*>(e.prefix.data()), e.prefix.size()};
-      if (!e.tail.empty()) iov[n++] = {const_cast<char*>(e.tail.data()), e.tail.size()};
+      headers[i] = server_frame_header(binary, queue_.at(i).bytes());
+      n += frame_iov(headers[i], queue_.at(i), &iov[n]);
     }
     beast::error_code ec;
     std::size_t sent = ws_.next_layer().send_now(iov.data(), n, ec);
@@ -464,9 +474,8 @@ void WsSession::write_now() {
       pop_sent();
     }
     if (sent > 0) {  // part of the front frame went out; its end must follow before anything else
-      const auto front = queue_.front();  // its buffers outlive the pop
-      pop_sent();
-      return send_rest_of(headers[done], front, sent);
+      send_rest_of(headers[done], queue_.front(), sent);  // copies the rest: the entry may go
+      return pop_sent();
     }
   }
   if (close_pending_) do_close();
@@ -477,19 +486,17 @@ void WsSession::write_now() {
 void WsSession::send_one(const core::SharedMessage& message, std::uint64_t seq) {
   const auto entry = queue_.entry(message, seq);
   const auto header = server_frame_header(queue_.encoding() == Encoding::msgpack, entry.bytes());
-  std::array<::iovec, 3> iov{{{const_cast<std::uint8_t*>(header.bytes.data()), header.size},
-                              {const_cast<char*>(entry.prefix.data()), entry.prefix.size()},
-                              {const_cast<char*>(entry.tail.data()), entry.tail.size()}}};
+  std::array<::iovec, 3> iov;
+  const int n = frame_iov(header, entry, iov.data());
   beast::error_code ec;
-  const std::size_t sent = ws_.next_layer().send_now(iov.data(), entry.tail.empty() ? 2 : 3, ec);
+  const std::size_t sent = ws_.next_layer().send_now(iov.data(), n, ec);
   if (ec) return write_failed(ec);
   if (sent == 0) {  // the socket's send buffer is full: queued, and Beast waits for the socket
     ctx_.metrics.send_stalls.inc();
     enqueue_numbered(message, seq);
     return write_queued();
   }
-  ctx_.metrics.message_out(message->type, entry.bytes());
-  if (message->type == ServerType::error) ctx_.metrics.error(message->error);
+  ctx_.metrics.message_out(*message, entry.bytes());
   if (sent < header.size + entry.bytes()) send_rest_of(header, entry, sent);
 }
 

@@ -18,8 +18,9 @@ class ServerMetrics {
 
   void message_in(core::ClientType type, std::size_t bytes);
   void message_in_invalid(std::size_t bytes);
-  void message_out(core::ServerType type, std::size_t bytes);
-  void error(core::ErrorCode code) { errors_[static_cast<std::size_t>(code)]->inc(); }
+  // A message written to a client (`bytes` on the wire, its seq included); an error also
+  // counts under its code.
+  void message_out(const core::OutboundMessage& message, std::size_t bytes);
   core::Gauge& rooms(std::string_view game);
 
   core::Gauge& connections;

@@ -62,6 +62,8 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
                   std::string_view field = {});
   void enqueue(const core::SharedMessage& message);  // a reply: logged by the session, then sent
   void enqueue_numbered(const core::SharedMessage& message, std::uint64_t seq);
+  bool can_write_now();  // a frame may go out with send_now (no background write on the socket)
+  void write_if_idle();  // starts writing the queue unless a write is under way
   void do_write();
   void write_now();     // frames straight to the socket (Stream::send_now)
   void send_one(const core::SharedMessage& message, std::uint64_t seq);  // one frame, not queued
