@@ -73,6 +73,7 @@ stop() {  # stop one of our processes by PID and forget it
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores, nice $nice, $(date -u +%FT%TZ))"
+echo "binary: $("$build/mtown" --version)"
 
 # 1. mtown, driven by `mtown loadtest` (one generator thread)
 setsid taskset -c "$server_cpu" "$build/mtown" serve --dev --port 0 --threads 1 --database none --log-format json \

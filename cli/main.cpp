@@ -10,7 +10,7 @@
 int main(int argc, char** argv) {
   using namespace mtown::cli;
   CLI::App app{"mtown: a toolchain for real-time multiplayer games", "mtown"};
-  app.set_version_flag("--version", "mtown " MTOWN_VERSION);
+  app.set_version_flag("--version", "mtown " MTOWN_VERSION " (" MTOWN_MALLOC_NAME ")");
   app.require_subcommand(1);
   app.fallthrough(false);
 

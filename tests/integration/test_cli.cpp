@@ -76,6 +76,11 @@ TEST_CASE("mtown --version, --help and usage errors", "[cli]") {
     const auto r = run_mtown({"--version"});
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("mtown 0.1.0") != std::string::npos);
+#if defined(MTOWN_SANITIZE_ADDRESS) || defined(MTOWN_SANITIZE_THREAD)
+    CHECK(r.out.find("(system malloc)") != std::string::npos);  // a sanitizer's allocator, never jemalloc
+#else
+    CHECK((r.out.find("(jemalloc)") != std::string::npos || r.out.find("(system malloc)") != std::string::npos));
+#endif
   }
   SECTION("--help lists serve") {
     const auto r = run_mtown({"--help"});
