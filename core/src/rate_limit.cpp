@@ -63,6 +63,15 @@ RateLimiter::HashedKey RateLimiter::bucket_key(std::string_view key, ActionClass
   return {out, std::hash<std::string>{}(out)};
 }
 
+const std::shared_ptr<TokenBucket>& RateLimiter::find_or_add(Shard& shard, const HashedKey& full_key, ActionClass cls,
+                                                             RateClock::time_point now) {
+  auto it = shard.buckets.find(full_key);
+  if (it == shard.buckets.end())
+    it = shard.buckets.try_emplace(full_key.text, std::make_shared<TokenBucket>(rules_[static_cast<std::size_t>(cls)], now))
+             .first;
+  return it->second;
+}
+
 RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   const auto& rule = rules_[static_cast<std::size_t>(cls)];
   if (rule.per_s <= 0) return {};
@@ -74,9 +83,28 @@ RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   std::chrono::milliseconds wait;
   {
     std::lock_guard lock(shard.mutex);
-    auto it = shard.buckets.find(full_key);
-    if (it == shard.buckets.end()) it = shard.buckets.try_emplace(full_key.text, rule, now).first;
-    wait = it->second.try_take(now);
+    wait = find_or_add(shard, full_key, cls, now)->try_take(now);
+  }
+  if (wait.count() == 0) return {};
+  return {false, wait};
+}
+
+RateDecision RateLimiter::try_take(Held& held, std::string_view key, ActionClass cls) {
+  if (rules_[static_cast<std::size_t>(cls)].per_s <= 0) return {};
+  const auto now = clock_();
+  if (!held.holds(key, cls)) {
+    const auto full_key = bucket_key(key, cls);
+    auto& shard = shard_of(full_key);
+    std::lock_guard lock(shard.mutex);
+    held.bucket_ = find_or_add(shard, full_key, cls, now);
+    held.shard_ = &shard;
+    held.key_.assign(key);
+    held.cls_ = cls;
+  }
+  std::chrono::milliseconds wait;
+  {
+    std::lock_guard lock(held.shard_->mutex);
+    wait = held.bucket_->try_take(now);
   }
   if (wait.count() == 0) return {};
   return {false, wait};
@@ -87,7 +115,7 @@ void RateLimiter::sweep(RateClock::time_point now) {
   std::size_t left = 0;
   for (auto& shard : shards_) {
     std::lock_guard lock(shard.mutex);
-    std::erase_if(shard.buckets, [now](const auto& kv) { return kv.second.full(now); });
+    std::erase_if(shard.buckets, [now](const auto& kv) { return kv.second.use_count() == 1 && kv.second->full(now); });
     left += shard.buckets.size();
   }
   size_after_sweep_ = left;
@@ -101,7 +129,7 @@ RateDecision RateLimiter::would_allow(std::string_view key, ActionClass cls) con
   std::lock_guard lock(shard.mutex);
   const auto it = shard.buckets.find(full_key);
   if (it == shard.buckets.end()) return {};
-  const auto wait = it->second.wait(now);
+  const auto wait = it->second->wait(now);
   if (wait.count() == 0) return {};
   return {false, wait};
 }

@@ -123,7 +123,9 @@ std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& 
     default: break;
   }
   if (!cls) return std::nullopt;
-  const auto decision = ctx_.limiter.try_take(player_id, *cls);
+  // Inputs come at up to 60 a second: their bucket is held, not looked up each time.
+  const auto decision = *cls == ActionClass::input ? ctx_.limiter.try_take(input_rate_, player_id, *cls)
+                                                   : ctx_.limiter.try_take(player_id, *cls);
   if (decision) {
     if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, *cls);
     return std::nullopt;

@@ -166,6 +166,30 @@ TEST_CASE("abuse: chat and room creation have per-player rates", "[abuse]") {
   scene.check();
 }
 
+TEST_CASE("abuse: inputs have a per-player burst and rate", "[abuse]") {
+  Scene scene({"--set", "limits.input_burst=3", "--set", "limits.input_per_s=2"});
+  WsClient c(scene.port());
+  const auto input = [&](int seq) {
+    c.send({{"type", "input"}, {"input_seq", seq}, {"data", {{"action", "attack"}}}});
+    return c.expect("error");
+  };
+  // The rate is checked before the room: outside one, an admitted input is NOT_IN_ROOM.
+  for (int seq = 1; seq <= 3; ++seq) CHECK(input(seq)["code"] == "NOT_IN_ROOM");
+  const auto limited = input(4);
+  CHECK(limited["code"] == "RATE_LIMITED");
+  CHECK(limited["input_seq"] == 4);
+  CHECK(limited["retry_after_ms"].get<int>() > 0);
+  CHECK(limited["retry_after_ms"].get<int>() <= 500);  // 2 a second
+  std::this_thread::sleep_for(std::chrono::milliseconds(limited["retry_after_ms"].get<int>() + 50));
+  CHECK(input(5)["code"] == "NOT_IN_ROOM");
+  CHECK(input(6)["code"] == "RATE_LIMITED");  // one token came back, one was spent
+  // Another player's bucket is their own.
+  WsClient other(scene.port());
+  other.send({{"type", "input"}, {"input_seq", 1}, {"data", {{"action", "attack"}}}});
+  CHECK(other.expect("error")["code"] == "NOT_IN_ROOM");
+  scene.check();
+}
+
 TEST_CASE("abuse: room-code guessing is stopped per address", "[abuse]") {
   Scene scene({"--set", "limits.join_misses_per_min=10"});
   auto& b = scene.bystander;

@@ -103,3 +103,52 @@ TEST_CASE("rate limiter: concurrent takes never exceed the burst", "[rate]") {
   CHECK(allowed == 100);
   CHECK(limiter.size() == 5);
 }
+
+TEST_CASE("rate limiter: a held bucket is the key's bucket, kept while held", "[rate]") {
+  auto now = RateClock::time_point{} + 1h;
+  RateLimiter::Rules rules{};
+  rules[static_cast<std::size_t>(ActionClass::input)] = RateRule{10, 3};
+  rules[static_cast<std::size_t>(ActionClass::chat)] = RateRule::per_minute(10, 10);
+  RateLimiter limiter(rules, [&now] { return now; });
+
+  RateLimiter::Held held;
+  CHECK_FALSE(held.holds("p_a", ActionClass::input));
+  CHECK(limiter.try_take(held, "p_a", ActionClass::input));
+  CHECK(held.holds("p_a", ActionClass::input));
+  CHECK(limiter.try_take("p_a", ActionClass::input));        // the same bucket, by key
+  CHECK(limiter.try_take(held, "p_a", ActionClass::input));  // the burst of 3 is spent
+  const auto refused = limiter.try_take("p_a", ActionClass::input);
+  CHECK_FALSE(refused);
+  CHECK(refused.retry_after == 100ms);
+  CHECK_FALSE(limiter.try_take(held, "p_a", ActionClass::input));
+  CHECK(limiter.size() == 1);
+
+  // Another key (a player who authenticated as someone else) is looked up afresh.
+  CHECK(limiter.try_take(held, "p_b", ActionClass::input));
+  CHECK(held.holds("p_b", ActionClass::input));
+  CHECK_FALSE(held.holds("p_a", ActionClass::input));
+  CHECK(limiter.size() == 2);
+
+  // Refilled buckets are forgotten at a sweep, except the held one.
+  now += 1min;
+  for (int i = 0; i < 2000; ++i) {
+    now += 7s;
+    CHECK(limiter.try_take("hot", ActionClass::chat));
+  }
+  CHECK(limiter.size() == 2);  // "hot" and the held p_b
+  CHECK(limiter.would_allow("p_b", ActionClass::input));
+  {
+    RateLimiter::Held other;  // a second holder of p_b shares the bucket
+    CHECK(limiter.try_take(other, "p_b", ActionClass::input));
+    CHECK(limiter.try_take(held, "p_b", ActionClass::input));
+    CHECK(limiter.try_take(other, "p_b", ActionClass::input));
+    CHECK_FALSE(limiter.try_take(held, "p_b", ActionClass::input));
+  }
+  held = RateLimiter::Held{};  // let go: the next sweep may forget it once full
+  now += 1min;
+  for (int i = 0; i < 2000; ++i) {
+    now += 7s;
+    CHECK(limiter.try_take("hot", ActionClass::chat));
+  }
+  CHECK(limiter.size() == 1);
+}

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -54,14 +55,33 @@ struct RateDecision {
 };
 
 class RateLimiter {
+  struct Shard;
+
  public:
   using Rules = std::array<RateRule, static_cast<std::size_t>(ActionClass::count_)>;
   using Clock = std::function<RateClock::time_point()>;
+
+  // One key's bucket of one class, kept by a caller that takes from it on every message (a
+  // connection's input rate), so that a take needs no hash lookup. It is the same bucket
+  // try_take(key, cls) finds: the limiter does not forget a bucket while it is held.
+  class Held {
+   public:
+    bool holds(std::string_view key, ActionClass cls) const { return bucket_ && cls_ == cls && key_ == key; }
+
+   private:
+    friend class RateLimiter;
+    std::string key_;
+    ActionClass cls_ = ActionClass::count_;
+    std::shared_ptr<TokenBucket> bucket_;
+    Shard* shard_ = nullptr;
+  };
 
   explicit RateLimiter(Rules rules, Clock clock = [] { return RateClock::now(); });
 
   // `key` is a player id (or "ip:ADDRESS" for per-address classes).
   RateDecision try_take(std::string_view key, ActionClass cls);
+  // The same, through `held`, which is looked up again only when it holds another key or class.
+  RateDecision try_take(Held& held, std::string_view key, ActionClass cls);
   // Whether try_take would succeed now; takes nothing.
   RateDecision would_allow(std::string_view key, ActionClass cls) const;
   std::size_t size() const;  // buckets held
@@ -85,12 +105,16 @@ class RateLimiter {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, TokenBucket, KeyHash, KeyEqual> buckets;
+    // Shared with the Held that hold them; a sweep forgets only buckets nobody holds.
+    std::unordered_map<std::string, std::shared_ptr<TokenBucket>, KeyHash, KeyEqual> buckets;
   };
   static constexpr std::size_t kShards = 16;
   static HashedKey bucket_key(std::string_view key, ActionClass cls);
   Shard& shard_of(const HashedKey& key) const { return shards_[key.hash % kShards]; }
-  void sweep(RateClock::time_point now);  // forgets full buckets
+  void sweep(RateClock::time_point now);  // forgets full buckets nobody holds
+  // The bucket of `full_key` in `shard`, created full; under the shard's mutex.
+  const std::shared_ptr<TokenBucket>& find_or_add(Shard& shard, const HashedKey& full_key, ActionClass cls,
+                                                  RateClock::time_point now);
 
   Rules rules_;
   Clock clock_;

@@ -87,6 +87,7 @@ class ClientGate {
   boost::asio::steady_timer auth_deadline_;
   core::TokenBucket frames_;
   core::TokenBucket strikes_;  // RATE_LIMITED refusals left before the connection is closed
+  core::RateLimiter::Held input_rate_;  // the player's input bucket, shared with its other connections
 };
 
 }  // namespace mtown::server
