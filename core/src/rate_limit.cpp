@@ -10,6 +10,12 @@ namespace {
 // due after exactly 6 s would come back as 0.9999999.
 constexpr double kSlack = 1e-9;
 
+// A bucket's wait as the limiter's answer: allowed when there is nothing to wait for.
+RateDecision decided(std::chrono::milliseconds wait) {
+  if (wait.count() == 0) return {};
+  return {false, wait};
+}
+
 }  // namespace
 
 TokenBucket::TokenBucket(RateRule rule, RateClock::time_point now) : rule_(rule), tokens_(rule.burst), last_(now) {}
@@ -80,13 +86,8 @@ RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   const auto now = clock_();
   // Amortized O(1): a sweep over n buckets happens at most once per n (and 1024) calls.
   if (ops_since_sweep_.fetch_add(1) + 1 > std::max<std::size_t>(1024, size_after_sweep_.load())) sweep(now);
-  std::chrono::milliseconds wait;
-  {
-    std::lock_guard lock(shard.mutex);
-    wait = find_or_add(shard, full_key, cls, now)->try_take(now);
-  }
-  if (wait.count() == 0) return {};
-  return {false, wait};
+  std::lock_guard lock(shard.mutex);
+  return decided(find_or_add(shard, full_key, cls, now)->try_take(now));
 }
 
 RateDecision RateLimiter::try_take(Held& held, std::string_view key, ActionClass cls) {
@@ -94,20 +95,14 @@ RateDecision RateLimiter::try_take(Held& held, std::string_view key, ActionClass
   const auto now = clock_();
   if (!held.holds(key, cls)) {
     const auto full_key = bucket_key(key, cls);
-    auto& shard = shard_of(full_key);
-    std::lock_guard lock(shard.mutex);
-    held.bucket_ = find_or_add(shard, full_key, cls, now);
-    held.shard_ = &shard;
+    held.shard_ = &shard_of(full_key);
+    std::lock_guard lock(held.shard_->mutex);
+    held.bucket_ = find_or_add(*held.shard_, full_key, cls, now);
     held.key_.assign(key);
     held.cls_ = cls;
   }
-  std::chrono::milliseconds wait;
-  {
-    std::lock_guard lock(held.shard_->mutex);
-    wait = held.bucket_->try_take(now);
-  }
-  if (wait.count() == 0) return {};
-  return {false, wait};
+  std::lock_guard lock(held.shard_->mutex);
+  return decided(held.bucket_->try_take(now));
 }
 
 void RateLimiter::sweep(RateClock::time_point now) {
@@ -129,9 +124,7 @@ RateDecision RateLimiter::would_allow(std::string_view key, ActionClass cls) con
   std::lock_guard lock(shard.mutex);
   const auto it = shard.buckets.find(full_key);
   if (it == shard.buckets.end()) return {};
-  const auto wait = it->second->wait(now);
-  if (wait.count() == 0) return {};
-  return {false, wait};
+  return decided(it->second->wait(now));
 }
 
 std::size_t RateLimiter::size() const {

@@ -1,8 +1,9 @@
 // Where fixed-rate rooms put their ticks: on one grid per rate, the multiples of the
 // period counted from the clock's epoch. Rooms of the same rate then tick at the same
 // instants, so one timer expiry runs them all: at 600 arena clients the timer is re-armed
-// 120 times a second instead of 3,350 (docs/performance.md, "Ticks on a shared grid"). Which instant a tick runs at never changes what it computes: a game is
-// stepped by tick number, not by time.
+// 120 times a second instead of 3,350 (docs/performance.md, "Ticks on a shared grid").
+// Which instant a tick runs at never changes what it computes: a game is stepped by tick
+// number, not by time.
 #pragma once
 #include <chrono>
 
