@@ -240,12 +240,18 @@ TEST_CASE("abuse: a slow handshake is cut at limits.handshake_timeout_ms", "[abu
 
 TEST_CASE("abuse: a half-open connection is closed at session.heartbeat_timeout_ms", "[abuse]") {
   Scene scene({"--set", "session.heartbeat_interval_ms=1000", "--set", "session.heartbeat_timeout_ms=2000"});
+  // The bystander reads throughout (reading answers the server's pings): silent for the
+  // 2 s timeout while this test waits on something else, it would be cut too. It must
+  // receive nothing.
+  const auto bystander_hears_nothing = [&] { CHECK_FALSE(scene.bystander.client.try_recv(50ms).has_value()); };
   RawSocket silent(scene.port());
   REQUIRE(silent.write(upgrade_request("/ws")));
   REQUIRE(silent.read_until("\r\n\r\n", 5s).rfind("HTTP/1.1 101", 0) == 0);
-  CHECK(wait_until([&] { return metric(scene.port(), "mtown_ws_connections") == 2.0; }, 2s));
-  // It never answers the server's ping: gone after the idle timeout. The bystander reads
-  // meanwhile, which answers the pings, so it stays; it must receive nothing.
+  CHECK(wait_until([&] {
+    bystander_hears_nothing();
+    return metric(scene.port(), "mtown_ws_connections") == 2.0;
+  }, 2s));
+  // It never answers the server's ping: gone after the idle timeout.
   const auto start = Clock::now();
   bool closed = false;
   while (!closed && Clock::now() - start < 10s) {
@@ -254,7 +260,10 @@ TEST_CASE("abuse: a half-open connection is closed at session.heartbeat_timeout_
   }
   CHECK(closed);
   CHECK(Clock::now() - start >= 1500ms);
-  CHECK(wait_until([&] { return metric(scene.port(), "mtown_ws_connections") == 1.0; }, 2s));
+  CHECK(wait_until([&] {
+    bystander_hears_nothing();
+    return metric(scene.port(), "mtown_ws_connections") == 1.0;
+  }, 2s));
   scene.check();
 }
 
