@@ -5,6 +5,8 @@
 # message size; servers pinned to core 0, generators to core 1. Loopback only; every
 # process here is started by this script and stopped by PID.
 #   bench/arena_vs_floor.sh [BUILD_DIR] [CLIENTS] [SECONDS]   (defaults: build 400 20)
+# FLOOR_ONLY=1 runs only the floor (frames of MSG_BYTES, default 486: mtown's arena state
+# message at 8 players) and says whether it alone holds the client-count target.
 set -euo pipefail
 build=${1:-build}
 clients=${2:-400}
@@ -75,7 +77,11 @@ stop() {  # stop one of our processes by PID and forget it
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores, nice $nice, $(date -u +%FT%TZ))"
 echo "binary: $("$build/mtown" --version)"
 
+floor_only=${FLOOR_ONLY:-0}
+msg_bytes=${MSG_BYTES:-486}
+
 # 1. mtown, driven by `mtown loadtest` (one generator thread)
+if [[ $floor_only == 0 ]]; then
 setsid taskset -c "$server_cpu" "$build/mtown" serve --dev --port 0 --threads 1 --database none --log-format json \
   --set limits.max_connections=$((clients + 100)) --set limits.max_connections_per_ip=$((clients + 100)) \
   2>"$dir/mtown.log" &
@@ -92,12 +98,14 @@ if command -v curl >/dev/null; then
 fi
 stop "$mtown_pid"
 [[ -s $dir/mtown.json ]] || { echo "mtown loadtest printed no report" >&2; cat "$dir/mtown.txt" >&2; exit 1; }
-
-# 2. the floor, sending frames of mtown's average message size (wire bytes), read by
-#    raw_load: a raw-socket read loop, also the floor for the generator's own cost
+# The floor sends frames of mtown's average message size (wire bytes).
 msg_bytes=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['totals']; print(round(t['wire_bytes_in']/max(1,t['messages_in'])))" \
   "$dir/mtown.json")
+fi
 (( msg_bytes >= 12 )) || msg_bytes=400
+
+# 2. the floor, read by raw_load: a raw-socket read loop, also the floor for the
+#    generator's own cost
 setsid taskset -c "$server_cpu" "$build/bench/raw_floor" --port 0 --msg-bytes "$msg_bytes" \
   --max-seconds $((seconds + warmup + 180)) >"$dir/raw.log" &
 raw_pid=$!
@@ -110,6 +118,21 @@ stop "$raw_pid"
 [[ -s $dir/raw.json ]] || { echo "raw_load printed no report" >&2; exit 1; }
 
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ $floor_only != 0 ]]; then
+  echo "--- raw_floor (raw_load report; frames of $msg_bytes bytes)"
+  cat "$dir/raw.json"
+  python3 - "$dir/raw.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+rate, p95 = r["frames_per_client_per_s"], r["latency_ms"]["p95"]
+print("--- summary: the floor alone against the client-count target (>= 57 msgs/s a client, p95 < 50 ms)")
+print(json.dumps({"clients": r["clients"], "server_cpu_share": round(r["server_cpu_share"], 3),
+                  "server_cpu_us_per_frame": round(r["server_cpu_us_per_frame"], 2),
+                  "generator_cpu_share": round(r["cpu_share"], 3), "frames_per_client_per_s": rate,
+                  "p95_ms": p95, "holds": rate >= 57 and p95 < 50}, indent=2))
+EOF
+  exit 0
+fi
 echo "--- mtown (mtown loadtest summary; the JSON report has every figure)"
 cat "$dir/mtown.txt"
 [[ -s $dir/metrics.txt ]] && { echo "--- mtown /metrics after the run"; cat "$dir/metrics.txt"; }
