@@ -160,7 +160,8 @@ void GameRunner::submit(core::GameInput input, json rid) {
   schedule_deadline();
 }
 
-std::optional<std::uint32_t> GameRunner::seat_of(std::string_view player_id) const {
+std::optional<std::uint32_t> GameRunner::seat_of(std::string_view player_id, std::uint32_t hint) const {
+  if (hint < setup_.seats.size() && setup_.seats[hint].player_id == player_id) return hint;
   for (std::uint32_t seat = 0; seat < setup_.seats.size(); ++seat)
     if (setup_.seats[seat].player_id == player_id) return seat;
   return std::nullopt;

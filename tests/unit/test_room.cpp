@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "mtown/games/registry.hpp"
 #include "mtown/server/room.hpp"
+#include "mtown/server/server_metrics.hpp"
 
 using namespace mtown::server;
 using namespace std::chrono_literals;
@@ -275,4 +277,61 @@ TEST_CASE("room: an empty room closes after the grace period", "[room]") {
     CHECK(f.room->summary().players == 1);
     CHECK(b->left == 0);
   }
+}
+
+TEST_CASE("room: an input goes to its sender's seat whatever the member's input hint says", "[room]") {
+  ServerMetrics metrics;
+  const RoomServices services{metrics, mtown::games::builtin_questions(), nullptr, nullptr, 60, {}, nullptr};
+  net::io_context ioc;
+  auto room = std::make_shared<Room>(net::make_strand(ioc), RoomSettings{"HINT", "arena", 8, true, 30s, 14400s, {}, {}},
+                                     [](const Room&) {}, &services);
+  const auto run = [&](std::chrono::milliseconds d) {
+    ioc.restart();
+    ioc.run_for(d);
+  };
+  room->start();
+  std::vector<std::shared_ptr<Recorder>> m;
+  for (const char* id : {"pA", "pB", "pC"}) {
+    m.push_back(std::make_shared<Recorder>());
+    room->join(m.back(), id, id, nullptr);
+  }
+  room->start_game("pA", json::object(), m[0], nullptr);
+  run(20ms);
+  const auto last_acks = [&](const Recorder& r) {
+    for (auto it = r.msgs.rbegin(); it != r.msgs.rend(); ++it)
+      if ((*it)["type"] == "state") return (*it)["acks"];
+    return json();
+  };
+  const auto input = [&](const char* id, std::uint64_t seq, const std::shared_ptr<Recorder>& who) {
+    room->input(id, seq, {{"action", "move"}, {"dx", 1000}, {"dy", 0}}, who, nullptr);
+    run(50ms);
+  };
+  const auto hint = [](std::uint64_t member, std::uint64_t seat) { return member << 32 | seat; };
+
+  input("pA", 5, m[0]);
+  CHECK(last_acks(*m[0]) == json::array({5, 0, 0}));
+  CHECK(m[0]->input_hint.load() == hint(0, 0));
+
+  // A hint naming another member's slot and seat is checked and not trusted.
+  m[1]->input_hint = hint(0, 0);
+  input("pB", 7, m[1]);
+  CHECK(last_acks(*m[1]) == json::array({5, 7, 0}));
+  CHECK(m[1]->input_hint.load() == hint(1, 1));
+
+  // pA leaves: pB is now the first member but keeps seat 1; its old hint is stale.
+  room->leave("pA", m[0], nullptr);
+  input("pB", 8, m[1]);
+  CHECK(last_acks(*m[1]) == json::array({5, 8, 0}));
+  CHECK(m[1]->input_hint.load() == hint(0, 1));
+
+  // A connection that is not a member is refused, whatever its hint points at.
+  auto stranger = std::make_shared<Recorder>();
+  stranger->input_hint = hint(0, 1);
+  input("pX", 9, stranger);
+  REQUIRE(stranger->msgs.size() == 1);
+  CHECK(stranger->last()["code"] == "NOT_IN_ROOM");
+  CHECK(stranger->last()["input_seq"] == 9);
+  CHECK(last_acks(*m[1]) == json::array({5, 8, 0}));
+  room->close(RoomCloseReason::by_operator);
+  run(20ms);
 }

@@ -80,7 +80,8 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
 
   const GameSetup& setup() const { return setup_; }
   // The seat `player_id` plays; nullopt when it has none in this game.
-  std::optional<std::uint32_t> seat_of(std::string_view player_id) const;
+  // `hint`: the seat to check first (a seat found before); any value is safe.
+  std::optional<std::uint32_t> seat_of(std::string_view player_id, std::uint32_t hint = ~0u) const;
   const core::Game& game() const { return *game_; }
   bool finished() const { return finished_; }
   core::Tick tick() const { return tick_; }
