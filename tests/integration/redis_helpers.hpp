@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "mtown/core/redis_client.hpp"
 
 namespace mtown::test {
@@ -67,8 +68,10 @@ class RedisProcess {
                                   "--save", "", "--appendonly", "no", "--dir", dir_.string(), "--logfile",
                                   (dir_ / "redis.log").string()};
     args.insert(args.end(), extra_.begin(), extra_.end());
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      die_with_parent(parent);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "child_process.hpp"
 #include "game_helpers.hpp"
 #include "redis_helpers.hpp"
 
@@ -291,8 +292,10 @@ TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[r
 
   // --watch: redraws every second until SIGINT, then exits 0.
   const auto out_path = server.dir() + "/watch.out";
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {
+    mtown::test::die_with_parent(parent);
     const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     const std::string bin = mtown_binary(), url = redis.url();

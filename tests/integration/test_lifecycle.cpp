@@ -17,6 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "child_process.hpp"
 #include "test_server.hpp"
 #include "ws_client.hpp"
 
@@ -223,9 +224,11 @@ TEST_CASE("--log-level warn suppresses info events", "[lifecycle][logs]") {
   const std::string bin = mtown_binary(), log_path = dir + "/server.log";
   const std::vector<std::string> args{bin, "serve", "--dev", "--port", std::to_string(port), "--database", "none",
                                       "--log-format", "json", "--log-level", "warn"};
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    mtown::test::die_with_parent(parent);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

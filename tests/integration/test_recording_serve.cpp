@@ -1,13 +1,17 @@
 // `mtown serve` recording games into SQLite and PostgreSQL: the schema check at start,
 // recorded arena and party games equal to what the clients sent and had acknowledged,
 // the API over the database, a PostgreSQL restart mid-game, and the dropped metric.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <fstream>
 #include <thread>
 
+#include "child_process.hpp"
 #include "game_helpers.hpp"
 #include "mtown/store/recordings.hpp"
 #include "recording_helpers.hpp"
@@ -97,7 +101,8 @@ int free_port() {
 }
 
 // A PostgreSQL of this test's own (initdb as the postgres user when root, as
-// tests/services.sh does), so it can be stopped and started mid-game.
+// tests/services.sh does), so it can be stopped and started mid-game. The postmaster is
+// this process's child, not pg_ctl's daemon, so it dies with the test (die_with_parent).
 class OwnPostgres {
  public:
   OwnPostgres() : port_(free_port()) {
@@ -114,29 +119,60 @@ class OwnPostgres {
     start();
   }
   ~OwnPostgres() {
-    if (pid() > 0) stop();
+    if (pid_ > 0) stop();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
   std::string url() const { return "postgres://mtown@127.0.0.1:" + std::to_string(port_) + "/postgres"; }
   void start() {
-    REQUIRE(sh(as_pg() + bin("pg_ctl") + " -D '" + dir_ + "/pg' -l '" + dir_ + "/pg.log' -w -t 30 -o \"-p " +
-               std::to_string(port_) + " -k '" + dir_ + "/sock' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null") == 0);
+    REQUIRE(pid_ <= 0);
+    const std::string postgres = bin("postgres"), port = std::to_string(port_), data = dir_ + "/pg",
+                      sock = dir_ + "/sock", log = dir_ + "/pg.log";
+    // As root, setpriv drops to postgres and only then sets the parent-death signal (a change
+    // of user clears it); setpriv execs postgres, so the postmaster is still our child.
+    std::vector<std::string> args;
+    if (::geteuid() == 0)
+      args = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--pdeathsig=KILL", "--"};
+    args.insert(args.end(), {postgres, "-D", data, "-p", port, "-k", sock, "-c", "listen_addresses=127.0.0.1",
+                             "-c", "fsync=off"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      mtown::test::die_with_parent(parent);
+      const int out = ::open(log.c_str(), O_WRONLY | O_APPEND);
+      if (out < 0 || ::chdir(dir_.c_str()) != 0) ::_exit(126);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    const std::string ready = bin("pg_isready") + " -q -h 127.0.0.1 -p " + port;
+    REQUIRE(eventually([&] { return exited() || sh(ready) == 0; }, std::chrono::seconds(30)));
+    if (exited()) FAIL("postgres exited at start; its log: " << slurp(log));
   }
-  // Fast shutdown of the postmaster we started, by its PID.
+  // Fast shutdown of the postmaster we started, by its PID, and reaped.
   void stop() {
-    const pid_t p = pid();
-    REQUIRE(p > 0);
-    REQUIRE(::kill(p, SIGINT) == 0);
-    REQUIRE(eventually([&] { return ::kill(p, 0) != 0; }, std::chrono::seconds(30)));
+    REQUIRE(pid_ > 0);
+    REQUIRE(::kill(pid_, SIGINT) == 0);
+    REQUIRE(eventually([&] { return exited(); }, std::chrono::seconds(30)));
   }
 
  private:
-  pid_t pid() const {
-    std::ifstream in(dir_ + "/pg/postmaster.pid");
-    pid_t p = -1;
-    in >> p;
-    return in ? p : -1;
+  // Reaps the postmaster if it has exited (then pid_ is -1).
+  bool exited() {
+    if (pid_ <= 0) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    pid_ = -1;
+    return true;
+  }
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
   static std::string bin(const char* name) {
     const char* dir = std::getenv("PG_BIN");
@@ -147,6 +183,7 @@ class OwnPostgres {
 
   int port_;
   std::string dir_;
+  pid_t pid_ = -1;
 };
 
 }  // namespace
