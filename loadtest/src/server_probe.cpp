@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,9 +40,18 @@ SpawnedServer::SpawnedServer(const std::string& binary, const std::vector<std::s
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ < 0) {
+    ::close(fd);
+    std::filesystem::remove(log_path_);
+    throw std::runtime_error("fork failed");
+  }
   if (pid_ == 0) {
+    // The server is the load test's: a killed `mtown loadtest` must not leave it running.
+    // SIGTERM, its ordinary shutdown; the check covers a parent gone before the prctl.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
@@ -63,12 +73,20 @@ SpawnedServer::SpawnedServer(const std::string& binary, const std::vector<std::s
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       status_ = status;
-      throw std::runtime_error("the spawned `mtown serve` exited at once: " + log());
+      fail("the spawned `mtown serve` exited at once: ");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop();
-  throw std::runtime_error("the spawned `mtown serve` did not listen within 15 s: " + log());
+  fail("the spawned `mtown serve` did not listen within 15 s: ");
+}
+
+// A constructor that throws runs no destructor: the log file goes here.
+void SpawnedServer::fail(const std::string& what) {
+  auto message = what + log();
+  std::error_code ignored;
+  std::filesystem::remove(log_path_, ignored);
+  throw std::runtime_error(message);
 }
 
 SpawnedServer::~SpawnedServer() {

@@ -14,6 +14,7 @@ namespace mtown::loadtest {
 class SpawnedServer {
  public:
   // Throws std::runtime_error (with the child's log) when it does not listen within 15 s.
+  // The child gets SIGTERM if the thread that made it ends first (a killed load test).
   SpawnedServer(const std::string& binary, const std::vector<std::string>& args);
   ~SpawnedServer();
   SpawnedServer(const SpawnedServer&) = delete;
@@ -25,6 +26,8 @@ class SpawnedServer {
   std::string log() const;
 
  private:
+  [[noreturn]] void fail(const std::string& what);  // removes the log file, throws with its text
+
   pid_t pid_ = -1;
   int port_ = 0;
   int status_ = -1;

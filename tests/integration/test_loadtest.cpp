@@ -6,13 +6,19 @@
 // one that also runs under ThreadSanitizer.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "temp_dir.hpp"
 #include "test_server.hpp"
 
@@ -207,4 +213,71 @@ TEST_CASE("loadtest: several generator threads merge their figures", "[threads]"
   CHECK(report["bots"]["connected_at_window"] == 32);
   CHECK(report["input_latency"]["count"].get<int>() > 0);
   CHECK(report["ping_rtt"]["count"].get<int>() > 0);
+}
+
+TEST_CASE("loadtest: a spawned server that cannot start leaves no log file behind") {
+  TempDir tmp;  // the load test's TMPDIR: its spawned server's log file goes there
+  const auto r = run_mtown({"loadtest", "--spawn", "--spawn-set", "no_such.key=1", "--bots", "2", "--duration", "1"},
+                           {{"TMPDIR", tmp.path}}, {}, std::chrono::seconds(60));
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, Catch::Contains("could not start the server") && Catch::Contains("no_such.key"));
+  CHECK(std::filesystem::is_empty(tmp.path));
+}
+
+namespace {
+// The children of `pid` (Linux: /proc/PID/task/PID/children).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
+  for (pid_t c; in >> c;) out.push_back(c);
+  return out;
+}
+// Gone or a zombie (exited, waiting for whoever adopted it to reap it).
+bool exited(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return true;
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');  // the state letter follows the command's ") "
+  return close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0;
+}
+template <typename F>
+bool within(std::chrono::seconds limit, F&& done) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+}  // namespace
+
+TEST_CASE("loadtest: a killed load test takes its spawned server with it") {
+  TempDir tmp;
+  const std::string bin = mtown_binary();
+  const pid_t parent = ::getpid();
+  const pid_t lt = ::fork();
+  REQUIRE(lt >= 0);
+  if (lt == 0) {
+    die_with_parent(parent);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl(bin.c_str(), bin.c_str(), "loadtest", "--spawn", "--scenario", "arena", "--bots", "2", "--duration", "60",
+            "--threads", "1", "--spawn-threads", "1", "-q", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  pid_t server = -1;
+  // The server is spawned and listening once the load test's bots run: give it a moment.
+  REQUIRE(within(std::chrono::seconds(20), [&] {
+    const auto c = children_of(lt);
+    if (!c.empty()) server = c.front();
+    return server > 0;
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  REQUIRE_FALSE(exited(server));
+  REQUIRE(::kill(lt, SIGKILL) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(lt, &status, 0) == lt);
+  CHECK(within(std::chrono::seconds(15), [&] { return exited(server); }));
+  if (!exited(server)) ::kill(server, SIGKILL);  // ours: never leave it running
 }
