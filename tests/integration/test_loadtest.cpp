@@ -252,13 +252,14 @@ bool within(std::chrono::seconds limit, F&& done) {
 }  // namespace
 
 TEST_CASE("loadtest: a killed load test takes its spawned server with it") {
-  TempDir tmp;
+  TempDir tmp;  // the load test's TMPDIR: killed, it cannot remove its server's log file
   const std::string bin = mtown_binary();
   const pid_t parent = ::getpid();
   const pid_t lt = ::fork();
   REQUIRE(lt >= 0);
   if (lt == 0) {
     die_with_parent(parent);
+    ::setenv("TMPDIR", tmp.path.c_str(), 1);
     const int null = ::open("/dev/null", O_WRONLY);
     ::dup2(null, 1);
     ::dup2(null, 2);
