@@ -84,8 +84,7 @@ RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
   const auto full_key = bucket_key(key, cls);
   auto& shard = shard_of(full_key);
   const auto now = clock_();
-  // Amortized O(1): a sweep over n buckets happens at most once per n (and 1024) calls.
-  if (ops_since_sweep_.fetch_add(1) + 1 > std::max<std::size_t>(1024, size_after_sweep_.load())) sweep(now);
+  maybe_sweep(now);
   std::lock_guard lock(shard.mutex);
   return decided(find_or_add(shard, full_key, cls, now)->try_take(now));
 }
@@ -93,7 +92,8 @@ RateDecision RateLimiter::try_take(std::string_view key, ActionClass cls) {
 RateDecision RateLimiter::try_take(Held& held, std::string_view key, ActionClass cls) {
   if (rules_[static_cast<std::size_t>(cls)].per_s <= 0) return {};
   const auto now = clock_();
-  if (!held.holds(key, cls)) {
+  if (!held.holds(key, cls)) {  // a lookup that may add a bucket, as try_take's
+    maybe_sweep(now);
     const auto full_key = bucket_key(key, cls);
     held.shard_ = &shard_of(full_key);
     std::lock_guard lock(held.shard_->mutex);
@@ -103,6 +103,11 @@ RateDecision RateLimiter::try_take(Held& held, std::string_view key, ActionClass
   }
   std::lock_guard lock(held.shard_->mutex);
   return decided(held.bucket_->try_take(now));
+}
+
+void RateLimiter::maybe_sweep(RateClock::time_point now) {
+  // Amortized O(1): a sweep over n buckets happens at most once per n (and 1024) lookups.
+  if (ops_since_sweep_.fetch_add(1) + 1 > std::max<std::size_t>(1024, size_after_sweep_.load())) sweep(now);
 }
 
 void RateLimiter::sweep(RateClock::time_point now) {

@@ -239,7 +239,9 @@ void Room::arm_empty_timer() {
   });
 }
 
-std::vector<Room::Member>::iterator Room::find_member(const std::string& player_id) {
+std::vector<Room::Member>::iterator Room::find_member(const std::string& player_id, std::size_t hint) {
+  if (hint < members_.size() && members_[hint].player_id == player_id)
+    return members_.begin() + static_cast<std::ptrdiff_t>(hint);
   return std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.player_id == player_id; });
 }
 

@@ -169,17 +169,14 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
     if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
   };
   const std::uint64_t hint = requester ? requester->input_hint.load(std::memory_order_relaxed) : ~std::uint64_t{0};
-  auto member = static_cast<std::size_t>(hint >> 32);
-  if (member >= members_.size() || members_[member].player_id != player_id) {
-    const auto it = find_member(player_id);
-    if (it == members_.end()) return refuse(ErrorCode::not_in_room, "you are not in this room");
-    member = static_cast<std::size_t>(it - members_.begin());
-  }
+  const auto member = find_member(player_id, static_cast<std::size_t>(hint >> 32));
+  if (member == members_.end()) return refuse(ErrorCode::not_in_room, "you are not in this room");
   if (status_ != RoomStatus::active || !runner_)
     return refuse(ErrorCode::game_not_started, status_ == RoomStatus::completed ? "the game is over" : "the game has not started");
   const auto seat = runner_->seat_of(player_id, static_cast<std::uint32_t>(hint));
   if (!seat) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
-  if (requester) requester->input_hint.store(std::uint64_t{member} << 32 | *seat, std::memory_order_relaxed);
+  if (requester)
+    requester->input_hint.store(static_cast<std::uint64_t>(member - members_.begin()) << 32 | *seat, std::memory_order_relaxed);
   const auto& game = runner_->game();
   core::GameInput in{*seat, input_seq, std::move(data)};
   if (auto bad = game.check_input(in)) return refuse(bad->code, bad->message);

@@ -13,15 +13,6 @@ namespace {
 
 json rooms_now(int port) { return http_get(port, "/api/rooms").body_json(); }
 
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!pred()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 // Sends `n` messages without reading, then reads until the server closes; returns the
 // close code and counts the replies by type and error code.
 int flood(WsClient& c, const json& msg, int n, std::map<std::string, int>& seen, json& first_limited) {

@@ -22,8 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "child_process.hpp"
 #include "mtown/core/redis_client.hpp"
+#include "test_server.hpp"
 
 namespace mtown::test {
 
@@ -68,17 +68,7 @@ class RedisProcess {
                                   "--save", "", "--appendonly", "no", "--dir", dir_.string(), "--logfile",
                                   (dir_ / "redis.log").string()};
     args.insert(args.end(), extra_.begin(), extra_.end());
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      die_with_parent(parent);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    REQUIRE(pid_ > 0);
+    pid_ = spawn(args, {}, {}, (dir_ / "redis.out").string(), (dir_ / "redis.err").string());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
       core::RedisClient c;
@@ -197,13 +187,9 @@ class RedisSub {
   std::string skipped_;  // since the last message returned, for a failure's message
 };
 
-// Polls `ok` every 50 ms until it holds; fails after `timeout`.
+// Polls `ok` until it holds; fails after `timeout`.
 inline void eventually(const std::function<bool()>& ok, std::chrono::milliseconds timeout, const std::string& what) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!ok()) {
-    if (std::chrono::steady_clock::now() > deadline) FAIL("timed out waiting for " << what);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  if (!wait_until(ok, timeout)) FAIL("timed out waiting for " << what);
 }
 
 }  // namespace mtown::test

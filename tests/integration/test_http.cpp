@@ -28,15 +28,6 @@ std::string required_env(const char* name) {
   return v;
 }
 
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
 // The value of one series, e.g. `mtown_rooms{game="party"}`; nullopt when absent.
 std::optional<double> metric(const std::string& text, const std::string& series) {
   std::istringstream lines(text);

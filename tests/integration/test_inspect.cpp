@@ -2,7 +2,8 @@
 // unrelated keys, JSON against tables, --watch, and every documented error exit code.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +13,6 @@
 #include <map>
 #include <sstream>
 
-#include "child_process.hpp"
 #include "game_helpers.hpp"
 #include "redis_helpers.hpp"
 
@@ -292,16 +292,8 @@ TEST_CASE("inspect: --json matches the table; --watch redraws until Ctrl-C", "[r
 
   // --watch: redraws every second until SIGINT, then exits 0.
   const auto out_path = server.dir() + "/watch.out";
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    mtown::test::die_with_parent(parent);
-    const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    const std::string bin = mtown_binary(), url = redis.url();
-    ::execl(bin.c_str(), bin.c_str(), "inspect", "rooms", "--watch", "1", "--redis", url.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t pid = spawn({mtown_binary(), "inspect", "rooms", "--watch", "1", "--redis", redis.url()}, {}, {}, out_path,
+                          server.dir() + "/watch.err");
   std::this_thread::sleep_for(2500ms);
   ::kill(pid, SIGINT);
   int status = 0;

@@ -2,7 +2,6 @@
 // slow consumers, the connection limit and io thread counts.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -17,7 +16,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "child_process.hpp"
 #include "test_server.hpp"
 #include "ws_client.hpp"
 
@@ -29,15 +27,6 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (pred()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
 
 std::optional<double> metric(int port, const std::string& series) {
   std::istringstream lines(http_get(port, "/metrics").body);
@@ -224,20 +213,7 @@ TEST_CASE("--log-level warn suppresses info events", "[lifecycle][logs]") {
   const std::string bin = mtown_binary(), log_path = dir + "/server.log";
   const std::vector<std::string> args{bin, "serve", "--dev", "--port", std::to_string(port), "--database", "none",
                                       "--log-format", "json", "--log-level", "warn"};
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    mtown::test::die_with_parent(parent);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const int err = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (::chdir(dir.c_str()) != 0 || err < 0) ::_exit(126);
-    ::dup2(err, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid = spawn(args, {}, dir, dir + "/server.out", log_path);
   const bool up = wait_until(
       [&] {
         try {

@@ -6,11 +6,9 @@
 // one that also runs under ThreadSanitizer.
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,7 +16,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "child_process.hpp"
 #include "temp_dir.hpp"
 #include "test_server.hpp"
 
@@ -240,45 +237,25 @@ bool exited(pid_t pid) {
   const auto close = stat.rfind(')');  // the state letter follows the command's ") "
   return close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0;
 }
-template <typename F>
-bool within(std::chrono::seconds limit, F&& done) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 }  // namespace
 
 TEST_CASE("loadtest: a killed load test takes its spawned server with it") {
   TempDir tmp;  // the load test's TMPDIR: killed, it cannot remove its server's log file
-  const std::string bin = mtown_binary();
-  const pid_t parent = ::getpid();
-  const pid_t lt = ::fork();
-  REQUIRE(lt >= 0);
-  if (lt == 0) {
-    die_with_parent(parent);
-    ::setenv("TMPDIR", tmp.path.c_str(), 1);
-    const int null = ::open("/dev/null", O_WRONLY);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::execl(bin.c_str(), bin.c_str(), "loadtest", "--spawn", "--scenario", "arena", "--bots", "2", "--duration", "60",
-            "--threads", "1", "--spawn-threads", "1", "-q", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t lt = spawn({mtown_binary(), "loadtest", "--spawn", "--scenario", "arena", "--bots", "2", "--duration", "60",
+                          "--threads", "1", "--spawn-threads", "1", "-q"},
+                         {{"TMPDIR", tmp.path}}, {}, "/dev/null", "/dev/null");
   pid_t server = -1;
   // The server is spawned and listening once the load test's bots run: give it a moment.
-  REQUIRE(within(std::chrono::seconds(20), [&] {
+  REQUIRE(wait_until([&] {
     const auto c = children_of(lt);
     if (!c.empty()) server = c.front();
     return server > 0;
-  }));
+  }, std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   REQUIRE_FALSE(exited(server));
   REQUIRE(::kill(lt, SIGKILL) == 0);
   int status = 0;
   REQUIRE(::waitpid(lt, &status, 0) == lt);
-  CHECK(within(std::chrono::seconds(15), [&] { return exited(server); }));
+  CHECK(wait_until([&] { return exited(server); }, std::chrono::seconds(15)));
   if (!exited(server)) ::kill(server, SIGKILL);  // ours: never leave it running
 }

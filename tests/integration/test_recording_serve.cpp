@@ -1,7 +1,6 @@
 // `mtown serve` recording games into SQLite and PostgreSQL: the schema check at start,
 // recorded arena and party games equal to what the clients sent and had acknowledged,
 // the API over the database, a PostgreSQL restart mid-game, and the dropped metric.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,7 +10,6 @@
 #include <fstream>
 #include <thread>
 
-#include "child_process.hpp"
 #include "game_helpers.hpp"
 #include "mtown/store/recordings.hpp"
 #include "recording_helpers.hpp"
@@ -35,16 +33,6 @@ double metric(int port, const std::string& name_and_labels) {
   const auto text = http_get(port, "/metrics").body;
   const auto at = text.find("\n" + name_and_labels + " ");
   return at == std::string::npos ? 0 : std::stod(text.substr(at + name_and_labels.size() + 2));
-}
-
-template <class F>
-bool eventually(F&& done, std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 // Two clients fill an arena room (it starts when full); returns the game_id.
@@ -102,7 +90,7 @@ int free_port() {
 
 // A PostgreSQL of this test's own (initdb as the postgres user when root, as
 // tests/services.sh does), so it can be stopped and started mid-game. The postmaster is
-// this process's child, not pg_ctl's daemon, so it dies with the test (die_with_parent).
+// this process's child (spawn), not pg_ctl's daemon, so it dies with the test.
 class OwnPostgres {
  public:
   OwnPostgres() : port_(free_port()) {
@@ -135,30 +123,16 @@ class OwnPostgres {
       args = {"/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--pdeathsig=KILL", "--"};
     args.insert(args.end(), {postgres, "-D", data, "-p", port, "-k", sock, "-c", "listen_addresses=127.0.0.1",
                              "-c", "fsync=off"});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      mtown::test::die_with_parent(parent);
-      const int out = ::open(log.c_str(), O_WRONLY | O_APPEND);
-      if (out < 0 || ::chdir(dir_.c_str()) != 0) ::_exit(126);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    pid_ = spawn(args, {}, dir_, "/dev/null", log);  // the postmaster logs to stderr
     const std::string ready = bin("pg_isready") + " -q -h 127.0.0.1 -p " + port;
-    REQUIRE(eventually([&] { return exited() || sh(ready) == 0; }, std::chrono::seconds(30)));
+    REQUIRE(wait_until([&] { return exited() || sh(ready) == 0; }, std::chrono::seconds(30)));
     if (exited()) FAIL("postgres exited at start; its log: " << slurp(log));
   }
   // Fast shutdown of the postmaster we started, by its PID, and reaped.
   void stop() {
     REQUIRE(pid_ > 0);
     REQUIRE(::kill(pid_, SIGINT) == 0);
-    REQUIRE(eventually([&] { return exited(); }, std::chrono::seconds(30)));
+    REQUIRE(wait_until([&] { return exited(); }, std::chrono::seconds(30)));
   }
 
  private:
@@ -262,7 +236,7 @@ TEST_CASE("an arena game is recorded with exactly the acknowledged inputs; the A
 
     // While it runs: the games row is there (active), the API finds it.
     json game;
-    REQUIRE(eventually([&] {
+    REQUIRE(wait_until([&] {
       const auto res = http_get(server.port(), "/api/games/" + game_id);
       if (res.status == 200) game = res.body_json()["game"];
       return res.status == 200;
@@ -320,7 +294,7 @@ TEST_CASE("a party game is recorded to its result, stats and leaderboard", "[rec
     REQUIRE_FALSE(game_id.empty());
 
     json game;
-    REQUIRE(eventually([&] {
+    REQUIRE(wait_until([&] {
       game = http_get(server.port(), "/api/games/" + game_id).body_json();
       return game.contains("game") && game["game"]["status"] == "completed";
     }, std::chrono::seconds(5)));
@@ -332,7 +306,7 @@ TEST_CASE("a party game is recorded to its result, stats and leaderboard", "[rec
     }
     // PostgreSQL refreshes its materialized view just after the commit that ended the game.
     json board;
-    CHECK(eventually([&] {
+    CHECK(wait_until([&] {
       board = http_get(server.port(), "/api/leaderboard").body_json()["leaderboard"];
       return board.size() == 2;
     }, std::chrono::seconds(5)));
@@ -373,7 +347,7 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     play_arena(c, 21, 30, more);
     for (std::size_t s = 0; s < 2; ++s) sent[s].insert(more[s].begin(), more[s].end());
     json ready;
-    REQUIRE(eventually([&] {
+    REQUIRE(wait_until([&] {
       const auto res = http_get(server.port(), "/health/ready");
       ready = res.body_json();
       return res.status == 503 && ready["checks"]["recording"]["ok"] == false;
@@ -382,7 +356,7 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     pg.start();
     play_arena(c, 51, 10, more);
     for (std::size_t s = 0; s < 2; ++s) sent[s].insert(more[s].begin(), more[s].end());
-    REQUIRE(eventually([&] { return http_get(server.port(), "/health/ready").status == 200; }, std::chrono::seconds(15)));
+    REQUIRE(wait_until([&] { return http_get(server.port(), "/health/ready").status == 200; }, std::chrono::seconds(15)));
     CHECK(metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") == 0);
     const int rc = server.stop();
     INFO(server.log().substr(server.log().size() > 4000 ? server.log().size() - 4000 : 0));
@@ -423,7 +397,7 @@ TEST_CASE("a PostgreSQL restart during a game loses no record; past the queue li
     pg.stop();
     std::vector<std::map<std::uint64_t, json>> sent;
     play_arena(c, 1, 30, sent);  // 60 inputs and a hash a second: far past 10 records
-    REQUIRE(eventually([&] { return metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") > 0; },
+    REQUIRE(wait_until([&] { return metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}") > 0; },
                        std::chrono::seconds(10)));
     CHECK(server.log().find("recording_dropped") != std::string::npos);
     const auto counted = metric(server.port(), "mtown_recording_dropped_total{reason=\"queue_full\"}");

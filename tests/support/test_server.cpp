@@ -1,9 +1,8 @@
 #include "test_server.hpp"
 
-#include "child_process.hpp"
-
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +32,14 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// fork + exec with stdout/stderr to files; the child runs in `cwd` with extra env vars.
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
 pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& cwd, const std::string& out_path, const std::string& err_path) {
   std::vector<char*> argv;
@@ -43,7 +49,10 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    die_with_parent(parent);
+    // Dies with the test: PR_SET_PDEATHSIG survives exec (not a change of user), and the
+    // getppid check covers a parent that died before the prctl.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -56,13 +65,14 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   return pid;
 }
 
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
-
-}  // namespace
 
 std::string mtown_binary() { return MTOWN_BIN_PATH; }
 std::string source_dir() { return MTOWN_SOURCE_DIR; }

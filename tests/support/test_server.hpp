@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,6 +48,16 @@ struct CommandResult {
 // Killed (SIGKILL) after `timeout`.
 CommandResult run_mtown(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                         const std::string& cwd = {}, std::chrono::seconds timeout = std::chrono::seconds(20));
+
+// fork + exec of `args` (args[0] a path) with stdout and stderr to files, in `cwd` when given,
+// with extra env vars. Every process a test starts goes through here, so it dies with the test
+// (SIGKILL when the forking thread ends): a test killed by Ctrl-C or a ctest timeout leaves no
+// server, Redis or PostgreSQL behind. Fork from a thread that outlives the child.
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& cwd, const std::string& out_path, const std::string& err_path);
+
+// Polls `pred` every 20 ms; false if it still does not hold after `timeout`.
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
 std::string mtown_binary();
 std::string source_dir();

@@ -152,3 +152,18 @@ TEST_CASE("rate limiter: a held bucket is the key's bucket, kept while held", "[
   }
   CHECK(limiter.size() == 1);
 }
+
+TEST_CASE("rate limiter: lookups through a held bucket count toward the sweep", "[rate]") {
+  auto now = RateClock::time_point{} + 1h;
+  RateLimiter::Rules rules{};
+  rules[static_cast<std::size_t>(ActionClass::input)] = RateRule{10, 3};
+  RateLimiter limiter(rules, [&now] { return now; });
+  // One connection after another takes its player's bucket; each is full again a second
+  // later and let go, so a sweep may forget it. Nothing else calls try_take.
+  RateLimiter::Held held;
+  for (int i = 0; i < 3000; ++i) {
+    now += 1s;
+    CHECK(limiter.try_take(held, "p_" + std::to_string(i), ActionClass::input));
+  }
+  CHECK(limiter.size() < 2000);
+}

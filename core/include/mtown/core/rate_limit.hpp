@@ -111,7 +111,8 @@ class RateLimiter {
   static constexpr std::size_t kShards = 16;
   static HashedKey bucket_key(std::string_view key, ActionClass cls);
   Shard& shard_of(const HashedKey& key) const { return shards_[key.hash % kShards]; }
-  void sweep(RateClock::time_point now);  // forgets full buckets nobody holds
+  void maybe_sweep(RateClock::time_point now);  // counts a lookup; sweeps every so many
+  void sweep(RateClock::time_point now);        // forgets full buckets nobody holds
   // The bucket of `full_key` in `shard`, created full; under the shard's mutex.
   const std::shared_ptr<TokenBucket>& find_or_add(Shard& shard, const HashedKey& full_key, ActionClass cls,
                                                   RateClock::time_point now);
