@@ -2,13 +2,28 @@
 
 #include <netinet/in.h>
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <cstring>
+
+#include "mtown/core/ws_frame.hpp"
 #include "mtown/loadtest/wire.hpp"
+#include "mtown/loadtest/ws_handshake.hpp"
 #include "worker.hpp"
 
 namespace mtown::loadtest {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace ws_opcode = core::ws_opcode;
+
+struct Bot::Handshake {
+  ClientHandshake asked;
+  http::response_parser<http::string_body> parser;
+  beast::flat_buffer buffer;
+  bool timed_out = false;
+};
 
 namespace {
 std::mt19937_64 seeded(std::uint64_t seed, int index) {
@@ -17,9 +32,9 @@ std::mt19937_64 seeded(std::uint64_t seed, int index) {
   return std::mt19937_64(seq);
 }
 
-std::size_t ws_header_bytes(std::size_t payload, bool masked) {
-  return (payload < 126 ? 2 : payload < 65536 ? 4 : 10) + (masked ? 4 : 0);
-}
+constexpr std::size_t kReadChunk = 4096;              // per bot: 10,000 idle bots hold 40 MiB
+constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;  // Beast's default read limit
+constexpr auto kHandshakeTimeout = std::chrono::seconds(30);  // Beast's suggested client timeout
 }  // namespace
 
 Bot::Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
@@ -28,9 +43,13 @@ Bot::Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot)
       slot_(slot),
       group_(std::move(group)),
       rng_(seeded(w.opts.seed, index)),
-      timer_(w.ioc) {
-  ws_.emplace(w.ioc);
+      timer_(w.ioc),
+      handshake_timer_(w.ioc),
+      mask_state_((0x9E3779B9u ^ (static_cast<std::uint32_t>(index) * 2654435761u)) | 1u) {
+  sock_.emplace(w.ioc);
 }
+
+Bot::~Bot() = default;
 
 const Options& Bot::opts() const { return w_.opts; }
 Stats& Bot::stats() { return w_.stats; }
@@ -41,7 +60,7 @@ void Bot::start() { connect(); }
 
 void Bot::connect() {
   ++stats().connect_attempts;
-  auto& sock = ws_->next_layer();
+  auto& sock = *sock_;
   boost::system::error_code ec;
   const auto& ep = w_.endpoint;
   sock.open(ep.protocol(), ec);
@@ -59,43 +78,62 @@ void Bot::connect() {
 
 void Bot::on_connected(boost::system::error_code ec) {
   if (ec) return on_failure("connect", ec);
-  ws_->next_layer().set_option(tcp::no_delay(true), ec);
-  ws_->set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-  const char* proto = msgpack() ? "mtown.v1.msgpack" : "mtown.v1.json";
-  ws_->set_option(websocket::stream_base::decorator(
-      [proto](websocket::request_type& r) { r.set(beast::http::field::sec_websocket_protocol, proto); }));
-  ws_->binary(msgpack());
+  sock_->set_option(tcp::no_delay(true), ec);
   auto target = opts().path;
   if (resuming_)
     target += (target.find('?') == std::string::npos ? "?resume=" : "&resume=") + resume_token_ +
               "&last_seq=" + std::to_string(last_seq_);
-  ws_->async_handshake(w_.host_header, target,
-                      [self = shared_from_this()](boost::system::error_code e) { self->on_handshake(e); });
+  handshake_.reset(new Handshake{ClientHandshake(w_.host_header, target, msgpack() ? "mtown.v1.msgpack" : "mtown.v1.json"),
+                                 {}, {}, false});
+  handshake_->parser.body_limit(64 * 1024);
+  handshake_timer_.expires_after(kHandshakeTimeout);
+  handshake_timer_.async_wait([self = shared_from_this(), conn = connection_](boost::system::error_code e) {
+    if (e || !self->handshake_ || conn != self->connection_) return;
+    self->handshake_->timed_out = true;
+    boost::system::error_code ignored;
+    self->sock_->close(ignored);  // the pending handshake operation ends with operation_aborted
+  });
+  http::async_write(*sock_, handshake_->asked.request, [self = shared_from_this()](boost::system::error_code e, std::size_t) {
+    if (e) return self->on_handshake(e);
+    http::async_read(*self->sock_, self->handshake_->buffer, self->handshake_->parser,
+                     [self](boost::system::error_code e2, std::size_t) { self->on_handshake(e2); });
+  });
 }
 
 void Bot::on_handshake(boost::system::error_code ec) {
+  handshake_timer_.cancel();
+  auto hs = std::move(handshake_);
+  if (hs->timed_out) return on_failure("handshake", beast::error::timeout);
   if (ec) return on_failure("handshake", ec);
+  if (const auto wrong = check_upgrade_response(hs->parser.get(), hs->asked); !wrong.empty())
+    return on_failure("handshake", wrong);
+  // Frames the server sent right behind its 101 (a resume's replay) are already read.
+  const auto early = hs->buffer.cdata();
+  rbuf_.resize(std::max(kReadChunk, early.size()));
+  std::memcpy(rbuf_.data(), early.data(), early.size());
+  have_ = early.size();
   open_ = true;
   ++w_.connected;
-  do_read();
   if (!resuming_) on_open();
+  if (!take_frames()) return;
+  do_read();
 }
 
-void Bot::on_failure(const char* stage, boost::system::error_code ec) {
+void Bot::on_failure(const char* stage, const std::string& what) {
   if (dropped_) return reconnect_when_idle();  // a handler of the connection we dropped
   if (closing_) return;
   closing_ = true;
   if (resuming_) {  // the resume's own connection failed: the bot is done
     if (open_) --w_.connected;
     open_ = false;
-    return resume_failed(std::string(stage) + ": " + ec.message());
+    return resume_failed(std::string(stage) + ": " + what);
   }
   if (!open_) {
     ++stats().connect_failures;
     ++interval().errors;
     if (stats().first_connect_error.empty())
       stats().first_connect_error = std::string(stage) + " to " + w_.endpoint.address().to_string() + ":" +
-                                    std::to_string(w_.endpoint.port()) + ": " + ec.message();
+                                    std::to_string(w_.endpoint.port()) + ": " + what;
     w_.bot_settled(*this);
     return;
   }
@@ -103,8 +141,15 @@ void Bot::on_failure(const char* stage, boost::system::error_code ec) {
   --w_.connected;
   ++stats().disconnects;
   ++interval().errors;
-  stats().error_codes[std::string("disconnect: ") + ec.message()]++;
+  stats().error_codes[std::string("disconnect: ") + what]++;
   if (!ready_) w_.bot_settled(*this);
+}
+
+void Bot::fail_protocol(const std::string& what) {
+  protocol_error(what);
+  on_failure("read", what);
+  boost::system::error_code ignored;
+  sock_->close(ignored);
 }
 
 bool Bot::drop_and_resume() {
@@ -114,10 +159,9 @@ bool Bot::drop_and_resume() {
   --w_.connected;
   dropped_at_ = Clock::now();
   ++stats().drops;
-  auto& sock = ws_->next_layer();
   boost::system::error_code ignored;
-  sock.set_option(net::socket_base::linger(true, 0), ignored);  // close() then sends a reset
-  sock.close(ignored);
+  sock_->set_option(net::socket_base::linger(true, 0), ignored);  // close() then sends a reset
+  sock_->close(ignored);
   reconnect_when_idle();
   return true;
 }
@@ -127,8 +171,11 @@ void Bot::reconnect_when_idle() {
   dropped_ = false;
   if (closing_) return;
   out_.clear();  // what the dropped connection had not written is lost, as in a real drop
-  buffer_.clear();
-  ws_.emplace(w_.ioc);
+  have_ = 0;
+  fragments_.clear();
+  fragments_opcode_ = -1;
+  ++connection_;
+  sock_.emplace(w_.ioc);
   connect();
 }
 
@@ -161,8 +208,8 @@ void Bot::close() {
   if (open_) --w_.connected;
   open_ = false;
   boost::system::error_code ignored;
-  ws_->next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-  ws_->next_layer().close(ignored);
+  sock_->shutdown(tcp::socket::shutdown_both, ignored);
+  sock_->close(ignored);
 }
 
 std::string Bot::name() const { return "bot" + std::to_string(index_); }
@@ -258,16 +305,26 @@ void Bot::send_raw(std::string data) {
   if (!open_ || closing_) return;
   ++stats().msgs_out;
   stats().bytes_out += data.size();
-  stats().wire_bytes_out += data.size() + ws_header_bytes(data.size(), true);
   ++interval().msgs_out;
   interval().bytes_out += data.size();
-  out_.push_back(std::move(data));
+  queue_frame(msgpack() ? ws_opcode::binary : ws_opcode::text, data);
+}
+
+void Bot::queue_frame(int opcode, std::string_view payload) {
+  mask_state_ ^= mask_state_ << 13, mask_state_ ^= mask_state_ >> 17, mask_state_ ^= mask_state_ << 5;
+  const auto h = core::client_frame_header(opcode, payload.size(), mask_state_);
+  std::string frame;
+  frame.reserve(h.size + payload.size());
+  frame.append(reinterpret_cast<const char*>(h.bytes.data()), h.size).append(payload);
+  core::mask_payload(reinterpret_cast<unsigned char*>(frame.data()) + h.size, payload.size(), mask_state_);
+  stats().wire_bytes_out += frame.size();
+  out_.push_back(std::move(frame));
   if (!writing_) do_write();
 }
 
 void Bot::do_write() {
   writing_ = true;
-  ws_->async_write(net::buffer(out_.front()), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+  net::async_write(*sock_, net::buffer(out_.front()), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
     self->writing_ = false;
     self->out_.pop_front();
     if (self->dropped_) return self->reconnect_when_idle();
@@ -278,49 +335,121 @@ void Bot::do_write() {
 
 void Bot::do_read() {
   reading_ = true;
-  ws_->async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-    self->on_read(ec, n);
-  });
+  if (have_ == rbuf_.size()) rbuf_.resize(rbuf_.size() + kReadChunk);  // unreachable: take_frames sized it
+  sock_->async_read_some(net::buffer(rbuf_.data() + have_, rbuf_.size() - have_),
+                         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Bot::on_read(boost::system::error_code ec, std::size_t n) {
   reading_ = false;
+  if (dropped_) return reconnect_when_idle();
   if (ec) return on_failure("read", ec);
+  have_ += n;
+  if (take_frames() && !closing_) do_read();
+}
+
+bool Bot::take_frames() {
   const auto now = Clock::now();
-  const std::string_view msg(static_cast<const char*>(buffer_.cdata().data()), n);
+  const auto connection = connection_;
+  std::size_t at = 0, need = 0;
+  while (true) {
+    core::FrameInfo f;
+    const auto r = core::read_frame_header(rbuf_.data() + at, have_ - at, f);
+    if (r == core::FrameRead::need_more) break;
+    if (r == core::FrameRead::bad || f.masked || f.payload_bytes > kMaxMessage) {
+      fail_protocol(f.payload_bytes > kMaxMessage ? "message over 16 MiB" : "bad frame from the server");
+      return false;
+    }
+    const auto whole = f.header_bytes + static_cast<std::size_t>(f.payload_bytes);
+    if (have_ - at < whole) {
+      need = whole;
+      break;
+    }
+    stats().wire_bytes_in += whole;
+    const std::string_view payload(reinterpret_cast<const char*>(rbuf_.data() + at + f.header_bytes), f.payload_bytes);
+    at += whole;
+    if (!on_frame(f.opcode, f.fin, payload, now) || closing_ || connection != connection_) return false;
+  }
+  have_ -= at;
+  std::memmove(rbuf_.data(), rbuf_.data() + at, have_);
+  if (need > rbuf_.size()) {
+    rbuf_.resize(need);  // a frame bigger than the buffer: room for all of it
+  } else if (have_ == 0 && rbuf_.size() > 16 * kReadChunk) {
+    rbuf_.assign(kReadChunk, 0);  // give back what one big message needed
+    rbuf_.shrink_to_fit();
+  }
+  return true;
+}
+
+bool Bot::on_frame(int opcode, bool fin, std::string_view payload, Clock::time_point now) {
+  switch (opcode) {
+    case ws_opcode::ping:
+      queue_frame(ws_opcode::pong, payload);
+      return true;
+    case ws_opcode::pong:
+      return true;
+    case ws_opcode::close:  // echo its status code, as RFC 6455 5.5.1 asks, and stop reading
+      queue_frame(ws_opcode::close, payload.substr(0, 2));
+      on_failure("read", websocket::error::closed);
+      return false;
+    case ws_opcode::continuation:
+      if (fragments_opcode_ < 0 || fragments_.size() + payload.size() > kMaxMessage) {
+        fail_protocol(fragments_opcode_ < 0 ? "continuation frame without a message" : "message over 16 MiB");
+        return false;
+      }
+      fragments_.append(payload);
+      if (fin) {
+        const auto text = fragments_opcode_ == ws_opcode::text;
+        fragments_opcode_ = -1;
+        const auto msg = std::move(fragments_);
+        fragments_.clear();
+        on_message_bytes(msg, text, now);
+      }
+      return true;
+    default:  // text or binary
+      if (fragments_opcode_ >= 0) {
+        fail_protocol("new message inside a fragmented one");
+        return false;
+      }
+      if (!fin) {
+        fragments_opcode_ = opcode;
+        fragments_.assign(payload);
+        return true;
+      }
+      on_message_bytes(payload, opcode == ws_opcode::text, now);
+      return true;
+  }
+}
+
+void Bot::on_message_bytes(std::string_view msg, bool text, Clock::time_point now) {
   ++stats().msgs_in;
-  stats().bytes_in += n;
-  stats().wire_bytes_in += n + ws_header_bytes(n, false);
+  stats().bytes_in += msg.size();
   ++interval().msgs_in;
-  interval().bytes_in += n;
+  interval().bytes_in += msg.size();
   const auto seq = msgpack() ? msgpack_leading_seq(msg) : json_leading_seq(msg);
   if (!seq) protocol_error("message without a leading seq");
-  if (ws_->got_text() == msgpack()) protocol_error("wrong frame type");
+  if (text == msgpack()) protocol_error("wrong frame type");
   if (on_fast(msg, now)) {
     if (seq) check_seq(*seq, "");
-  } else {
-    json doc = msgpack() ? json::from_msgpack(msg, true, false) : json::parse(msg, nullptr, false);
-    const bool ok = !doc.is_discarded() && doc.is_object();
-    const auto type = ok ? doc.value("type", "") : "";
-    if (seq) check_seq(*seq, type == "resumed" && doc.value("snapshot", false) ? "snapshot" : type);
-    if (!ok) protocol_error("undecodable message");
-    else {
-      if (type == "welcome") {
-        player_id_ = doc.value("player_id", "");
-        resume_token_ = doc.value("resume_token", "");
-        if (w_.welcome_server.empty()) w_.welcome_server = doc.value("server", "");
-        if (resuming_) {  // refused: a new session, without the room
-          in_room_ = false;
-          resume_failed(doc.contains("resume_refused") ? doc["resume_refused"].value("code", "?") : "new session");
-        }
-      }
-      if (type == "resumed") on_resumed(doc, now);
-      if (type == "room_joined" && sending_) in_room_ = true;
-      on_message(doc, now);
+    return;
+  }
+  json doc = msgpack() ? json::from_msgpack(msg, true, false) : json::parse(msg, nullptr, false);
+  const bool ok = !doc.is_discarded() && doc.is_object();
+  const auto type = ok ? doc.value("type", "") : "";
+  if (seq) check_seq(*seq, type == "resumed" && doc.value("snapshot", false) ? "snapshot" : type);
+  if (!ok) return protocol_error("undecodable message");
+  if (type == "welcome") {
+    player_id_ = doc.value("player_id", "");
+    resume_token_ = doc.value("resume_token", "");
+    if (w_.welcome_server.empty()) w_.welcome_server = doc.value("server", "");
+    if (resuming_) {  // refused: a new session, without the room
+      in_room_ = false;
+      resume_failed(doc.contains("resume_refused") ? doc["resume_refused"].value("code", "?") : "new session");
     }
   }
-  buffer_.consume(buffer_.size());
-  if (!closing_) do_read();
+  if (type == "resumed") on_resumed(doc, now);
+  if (type == "room_joined" && sending_) in_room_ = true;
+  on_message(doc, now);
 }
 
 }  // namespace mtown::loadtest

@@ -1,11 +1,12 @@
-// One bot: a WebSocket connection to the server (Beast, on its worker's io_context and
-// thread), its write queue, the seq check every server message passes, and the counters.
+// One bot: a WebSocket connection to the server (on its worker's io_context and thread),
+// its write queue, the seq check every server message passes, and the counters. Beast's
+// HTTP layer does the opening handshake (ws_handshake.hpp); after it the bot reads and
+// writes frames on the socket itself (core/ws_frame.hpp): one read takes every frame that
+// has arrived, with no Beast operation per message.
 // Scenario subclasses (scenarios.hpp, one *_bot.cpp each) add the behaviour. Bots of one room share a
 // RoomGroup and always live on the same worker, so nothing here is locked.
 #pragma once
 #include <boost/asio.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -41,7 +42,7 @@ struct RoomGroup {
 class Bot : public std::enable_shared_from_this<Bot> {
  public:
   Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
-  virtual ~Bot() = default;
+  virtual ~Bot();
 
   void start();             // connect, handshake, then on_open()
   void close();             // by us: not counted as a disconnect
@@ -101,26 +102,44 @@ class Bot : public std::enable_shared_from_this<Bot> {
   bool closing_ = false;
 
  private:
+  struct Handshake;  // the opening handshake's request, parser and buffer (bot.cpp)
+
   void connect();
   void on_connected(boost::system::error_code ec);
   void on_handshake(boost::system::error_code ec);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t n);
+  // Handles every whole frame in rbuf_; false when the connection failed or was replaced
+  // meanwhile (the caller then leaves rbuf_ alone).
+  bool take_frames();
+  bool on_frame(int opcode, bool fin, std::string_view payload, Clock::time_point now);
+  void on_message_bytes(std::string_view msg, bool text, Clock::time_point now);
+  void queue_frame(int opcode, std::string_view payload);
   void do_write();
-  void on_failure(const char* stage, boost::system::error_code ec);
+  void on_failure(const char* stage, boost::system::error_code ec) { on_failure(stage, ec.message()); }
+  void on_failure(const char* stage, const std::string& what);
+  void fail_protocol(const std::string& what);  // counted, and the connection is cut
   // type: the message's, "snapshot" for `resumed` with snapshot: true, "" when not decoded.
   void check_seq(std::uint64_t seq, const std::string& type);
   void reconnect_when_idle();
   void on_resumed(const json& resumed, Clock::time_point now);
   void resume_failed(const std::string& why);
 
-  // Replaced by a fresh stream for each resume, once the dropped one's handlers have run.
-  std::optional<boost::beast::websocket::stream<tcp::socket>> ws_;
-  boost::beast::flat_buffer buffer_;
-  std::deque<std::string> out_;
+  // Replaced by a fresh socket for each resume, once the dropped one's handlers have run;
+  // connection_ counts the replacements, so a handler can tell its socket is gone.
+  std::optional<tcp::socket> sock_;
+  std::uint64_t connection_ = 0;
+  std::unique_ptr<Handshake> handshake_;  // only while the opening handshake runs
+  net::steady_timer handshake_timer_;
+  std::vector<unsigned char> rbuf_;  // received bytes not yet taken as frames: [0, have_)
+  std::size_t have_ = 0;
+  std::string fragments_;       // a fragmented message's payload so far
+  int fragments_opcode_ = -1;   // its opcode; -1 when none is in progress
+  std::uint32_t mask_state_;    // xorshift32 for the frames' mask keys
+  std::deque<std::string> out_;  // whole frames, masked
   bool writing_ = false, reading_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
   std::uint64_t last_seq_ = 0;
-  // Resume: the token from welcome; dropped_ while the old stream's handlers are pending,
+  // Resume: the token from welcome; dropped_ while the old socket's handlers are pending,
   // resuming_ from the drop until `resumed` (or a refusal) arrives.
   std::string resume_token_;
   bool dropped_ = false, resuming_ = false;

@@ -11,7 +11,7 @@
 #include "mtown/core/room_code.hpp"
 #include "mtown/core/text.hpp"
 #include "mtown/server/resume_gate.hpp"
-#include "mtown/server/ws_frame.hpp"
+#include "mtown/core/ws_frame.hpp"
 
 namespace mtown::server {
 namespace {

@@ -18,13 +18,15 @@
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/stream.hpp"
-#include "mtown/server/ws_frame.hpp"
+#include "mtown/core/ws_frame.hpp"
 
 namespace mtown::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+using core::FrameHeader;
+using core::server_frame_header;
 
 class WsSession : public SessionConnection, public std::enable_shared_from_this<WsSession> {
  public:
