@@ -55,4 +55,6 @@ std::unique_ptr<core::Game> create_game(std::string_view game, const nlohmann::j
   throw std::invalid_argument("unknown game " + std::string(game));
 }
 
+InputTextParser input_text_parser(std::string_view game) { return game == "arena" ? &arena_parse_input_text : nullptr; }
+
 }  // namespace mtown::games

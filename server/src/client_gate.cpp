@@ -102,7 +102,7 @@ void ClientGate::stop() { auth_deadline_.cancel(); }
 std::optional<ClientGate::Refusal> ClientGate::on_frame() {
   const auto wait = frames_.try_take(core::RateClock::now());
   if (wait.count() == 0) return std::nullopt;
-  return rate_limited(wait, nullptr, "too many messages");
+  return rate_limited(wait, nullptr, nullptr, "too many messages");
 }
 
 std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& msg, const std::string& player_id) {
@@ -110,36 +110,57 @@ std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& 
     return Refusal{core::encode_error(ErrorCode::auth_required, "send auth with a token first", msg.rid), std::nullopt};
   std::optional<ActionClass> cls;
   switch (msg.type) {
-    case ClientType::input: cls = ActionClass::input; break;
+    case ClientType::input: {
+      const auto seq = msg.body.find(std::string_view("input_seq"));
+      return take_input(player_id, &msg.rid, seq == msg.body.end() ? nullptr : &*seq);
+    }
     case ClientType::chat: cls = ActionClass::chat; break;
     case ClientType::create_room: cls = ActionClass::create_room; break;
     case ClientType::join_room: {
       // Checked before the lookup: past the limit a guess learns nothing, hit or miss.
       const auto misses = ctx_.limiter.would_allow("ip:" + admission_.ip, ActionClass::join_miss);
-      if (!misses) return rate_limited(misses.retry_after, &msg, "too many unknown room codes from your address");
+      if (!misses) return rate_limited(misses.retry_after, &msg.rid, nullptr, "too many unknown room codes from your address");
       cls = ActionClass::join_room;
       break;
     }
     default: break;
   }
   if (!cls) return std::nullopt;
-  // Inputs come at up to 60 a second: their bucket is held, not looked up each time.
-  const auto decision = *cls == ActionClass::input ? ctx_.limiter.try_take(input_rate_, player_id, *cls)
-                                                   : ctx_.limiter.try_take(player_id, *cls);
+  const auto decision = ctx_.limiter.try_take(player_id, *cls);
   if (decision) {
     if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, *cls);
     return std::nullopt;
   }
-  return rate_limited(decision.retry_after, &msg, "too many " + std::string(core::action_class_name(*cls)) + " messages");
+  return rate_limited(decision.retry_after, &msg.rid, nullptr,
+                      "too many " + std::string(core::action_class_name(*cls)) + " messages");
+}
+
+std::optional<ClientGate::Refusal> ClientGate::admit_input(std::uint64_t input_seq, const std::string& player_id) {
+  if (!authenticated_ && ctx_.config.auth_required)
+    return Refusal{core::encode_error(ErrorCode::auth_required, "send auth with a token first", json()), std::nullopt};
+  const json seq(input_seq);
+  return take_input(player_id, nullptr, &seq);
+}
+
+// Inputs come at up to 60 a second: their bucket is held, not looked up each time.
+std::optional<ClientGate::Refusal> ClientGate::take_input(const std::string& player_id, const json* rid,
+                                                          const json* input_seq) {
+  const auto decision = ctx_.limiter.try_take(input_rate_, player_id, ActionClass::input);
+  if (decision) {
+    if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, ActionClass::input);
+    return std::nullopt;
+  }
+  return rate_limited(decision.retry_after, rid, input_seq,
+                      "too many " + std::string(core::action_class_name(ActionClass::input)) + " messages");
 }
 
 void ClientGate::note_join_miss() { (void)ctx_.limiter.try_take("ip:" + admission_.ip, ActionClass::join_miss); }
 
-ClientGate::Refusal ClientGate::rate_limited(std::chrono::milliseconds retry_after, const core::ClientMessage* msg,
-                                             std::string_view what) {
+ClientGate::Refusal ClientGate::rate_limited(std::chrono::milliseconds retry_after, const json* rid,
+                                             const json* input_seq, std::string_view what) {
   json err{{"type", "error"}, {"code", "RATE_LIMITED"}, {"message", what}, {"retry_after_ms", retry_after.count()}};
-  if (msg && !msg->rid.is_null()) err["rid"] = msg->rid;
-  if (msg && msg->type == ClientType::input && msg->body.contains("input_seq")) err["input_seq"] = msg->body["input_seq"];
+  if (rid && !rid->is_null()) err["rid"] = *rid;
+  if (input_seq) err["input_seq"] = *input_seq;
   Refusal refusal{core::make_message(core::ServerType::error, err, ErrorCode::rate_limited), std::nullopt};
   if (strikes_.try_take(core::RateClock::now()).count() > 0) {
     ctx_.metrics.rate_limit_closes.inc();

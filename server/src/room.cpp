@@ -22,6 +22,7 @@ using nlohmann::json;
 Room::Room(Executor strand, RoomSettings settings, OnClosed on_closed, const RoomServices* services)
     : strand_(std::move(strand)),
       settings_(std::move(settings)),
+      input_parser_(games::input_text_parser(settings_.game)),
       on_closed_(std::move(on_closed)),
       created_at_ms_(core::epoch_ms()),
       services_(services),

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "mtown/core/ids.hpp"
+#include "mtown/core/json_reader.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/live_state.hpp"
@@ -70,6 +71,12 @@ void Room::input(std::string player_id, std::uint64_t input_seq, json data, std:
                       requester = std::move(requester), rid = std::move(rid)]() mutable {
     self->do_input(id, input_seq, std::move(data), requester, rid);
   });
+}
+
+void Room::input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed, std::string data_text,
+                        std::shared_ptr<RoomMember> requester) {
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), input_seq, parsed, text = std::move(data_text),
+                      requester = std::move(requester)] { self->do_input_parsed(id, input_seq, parsed, text, requester); });
 }
 
 bool Room::refuse_unless_host(const std::string& player_id, const std::shared_ptr<RoomMember>& requester,
@@ -163,10 +170,11 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));
 }
 
-void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json data,
-                    const std::shared_ptr<RoomMember>& requester, const json& rid) {
+std::optional<std::uint32_t> Room::input_seat(const std::string& player_id, std::uint64_t input_seq,
+                                              const std::shared_ptr<RoomMember>& requester, const json& rid) {
   const auto refuse = [&](ErrorCode code, std::string_view message) {
     if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
+    return std::nullopt;
   };
   const std::uint64_t hint = requester ? requester->input_hint.load(std::memory_order_relaxed) : ~std::uint64_t{0};
   const auto member = find_member(player_id, static_cast<std::size_t>(hint >> 32));
@@ -177,6 +185,16 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   if (!seat) return refuse(ErrorCode::not_a_player, "you have no seat in this game");
   if (requester)
     requester->input_hint.store(static_cast<std::uint64_t>(member - members_.begin()) << 32 | *seat, std::memory_order_relaxed);
+  return seat;
+}
+
+void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json data,
+                    const std::shared_ptr<RoomMember>& requester, const json& rid) {
+  const auto seat = input_seat(player_id, input_seq, requester, rid);
+  if (!seat) return;
+  const auto refuse = [&](ErrorCode code, std::string_view message) {
+    if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
+  };
   const auto& game = runner_->game();
   core::GameInput in{*seat, input_seq, std::move(data)};
   if (auto bad = game.check_input(in)) return refuse(bad->code, bad->message);
@@ -191,6 +209,19 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
     return refuse(ErrorCode::not_host, "only the host may do that");
   if (services_->live) services_->live->player_active(player_id);
   runner_->submit(std::move(in), rid);
+}
+
+// What the fast parser accepts is a move, attack or ability: no leave, no takeover and no
+// host action, so only the seat is left to check.
+void Room::do_input_parsed(const std::string& player_id, std::uint64_t input_seq, core::ParsedInput parsed,
+                           std::string_view data_text, const std::shared_ptr<RoomMember>& requester) {
+  const auto seat = input_seat(player_id, input_seq, requester, json());
+  if (!seat) return;
+  // A recording keeps the data as sent; replay parses it as the general path would.
+  core::GameInput in{*seat, input_seq, runner_->setup().recorder ? core::read_json(data_text).value_or(json()) : json()};
+  in.parsed = parsed;
+  if (services_->live) services_->live->player_active(player_id);
+  runner_->submit(std::move(in), json());
 }
 
 void Room::send_to_seat(std::uint32_t seat, const core::SharedMessage& message) {

@@ -11,6 +11,7 @@
 #include "mtown/core/room_code.hpp"
 #include "mtown/core/text.hpp"
 #include "mtown/server/resume_gate.hpp"
+#include "mtown/core/input_frame.hpp"
 #include "mtown/core/ws_frame.hpp"
 
 namespace mtown::server {
@@ -273,6 +274,7 @@ void WsSession::on_read(beast::error_code ec, std::size_t bytes) {
 void WsSession::handle_frame(std::string_view text) {
   if (superseded_) return;  // the player speaks through the connection that resumed
   if (auto refusal = gate_.on_frame()) return answer(std::move(*refusal));
+  if (queue_.encoding() == Encoding::json && fast_input(text)) return;
   auto result = queue_.encoding() == Encoding::msgpack ? ctx_.decoder.decode_msgpack(text) : ctx_.decoder.decode(text);
   if (auto* bad = std::get_if<core::DecodeError>(&result)) {
     ctx_.metrics.message_in_invalid(text.size());
@@ -281,6 +283,27 @@ void WsSession::handle_frame(std::string_view text) {
   auto& msg = std::get<core::ClientMessage>(result);
   ctx_.metrics.message_in(msg.type, text.size());
   handle(msg);
+}
+
+// An arena input as clients write it goes from the frame's text to the room without a
+// JSON tree (core/input_frame.hpp, games::input_text_parser). It is taken only when the
+// general path would reach the room with it: the message scans, the player is in a room
+// whose game parses and accepts the data; anything else returns false, untouched, and
+// takes the general path.
+bool WsSession::fast_input(std::string_view text) {
+  const auto frame = core::scan_input_frame(text);
+  if (!frame) return false;
+  const auto room = session_->room();
+  const auto parse = room ? room->input_text_parser() : nullptr;
+  core::ParsedInput parsed;
+  if (!parse || !parse(frame->data, parsed)) return false;
+  ctx_.metrics.message_in(ClientType::input, text.size());
+  if (auto refusal = gate_.admit_input(frame->input_seq, session_->player_id)) {
+    answer(std::move(*refusal));
+    return true;
+  }
+  room->input_parsed(session_->player_id, frame->input_seq, parsed, std::string(frame->data), session_);
+  return true;
 }
 
 void WsSession::handle(core::ClientMessage& msg) {

@@ -181,6 +181,36 @@ TEST_CASE("abuse: inputs have a per-player burst and rate", "[abuse]") {
   scene.check();
 }
 
+// Inside a running arena game an input as clients write it takes the server's fast path
+// (core/input_frame.hpp); one with a rid takes the decoder. Both are limited alike.
+TEST_CASE("abuse: inputs in a running arena game are limited on the fast path too", "[abuse]") {
+  Scene scene({"--set", "limits.input_burst=3", "--set", "limits.input_per_s=2"});
+  WsClient c(scene.port());
+  c.send({{"type", "create_room"}, {"game", "arena"}, {"name", "Solo"}, {"ai_fill", "easy"}, {"max_players", 2}, {"public", false}});
+  c.recv_until("room_joined");
+  c.send({{"type", "start_game"}});
+  c.recv_until("game_started");
+  for (int seq = 1; seq <= 3; ++seq)  // the burst: accepted, and acknowledged in state
+    c.send({{"type", "input"}, {"input_seq", seq}, {"data", {{"action", "move"}, {"x", 500}, {"y", 500}}}});
+  bool acked = false;
+  for (int i = 0; i < 180 && !acked; ++i) {
+    const auto state = c.recv_until("state");
+    for (const auto& ack : state["acks"]) acked = acked || ack == 3;
+  }
+  CHECK(acked);
+  c.send({{"type", "input"}, {"input_seq", 4}, {"data", {{"action", "move"}, {"x", 1}, {"y", 1}}}});
+  const auto limited = c.recv_until("error");
+  CHECK(limited["code"] == "RATE_LIMITED");
+  CHECK(limited.value("input_seq", json()) == 4);
+  CHECK_FALSE(limited.contains("rid"));
+  c.send({{"type", "input"}, {"input_seq", 5}, {"rid", "r5"}, {"data", {{"action", "move"}, {"x", 1}, {"y", 1}}}});
+  const auto limited_with_rid = c.recv_until("error");
+  CHECK(limited_with_rid["code"] == "RATE_LIMITED");
+  CHECK(limited_with_rid.value("input_seq", json()) == 5);
+  CHECK(limited_with_rid.value("rid", json()) == "r5");
+  scene.check();
+}
+
 TEST_CASE("abuse: room-code guessing is stopped per address", "[abuse]") {
   Scene scene({"--set", "limits.join_misses_per_min=10"});
   auto& b = scene.bystander;

@@ -1,16 +1,19 @@
 // libFuzzer target over what a client controls before it is trusted: the protocol
-// decoder + schema validator (JSON and MessagePack frames) and token parsing (JWT,
-// base64url). The first byte picks the path; the rest is the input. Built with clang in
+// decoder + schema validator (JSON and MessagePack frames), the input fast path against
+// it, and token parsing (JWT, base64url). The first byte picks the path; the rest is the input. Built with clang in
 // its own build dir (make fuzz); a crash, a sanitizer report or an invariant below fails.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "mtown/core/game.hpp"
+#include "mtown/core/input_frame.hpp"
 #include "mtown/core/json_reader.hpp"
 #include "mtown/core/jwt.hpp"
 #include "mtown/core/protocol.hpp"
 #include "mtown/core/text.hpp"
+#include "mtown/games/arena.hpp"
 
 namespace {
 
@@ -53,6 +56,24 @@ void decode(const ProtocolDecoder& decoder, std::string_view data, bool msgpack)
   }
 }
 
+// What the input fast path takes (input_frame.hpp, the arena's text parser), the decoder
+// and ArenaGame::check_input read the same way.
+void fast_input_agrees(const ProtocolDecoder& decoder, std::string_view data) {
+  const auto frame = scan_input_frame(data);
+  if (!frame) return;
+  const auto result = decoder.decode(data);
+  const auto* msg = std::get_if<ClientMessage>(&result);
+  require(msg && msg->type == ClientType::input && msg->rid.is_null());
+  require(msg->body.at("input_seq") == frame->input_seq);
+  require(msg->body.at("data") == read_json(frame->data).value());
+  ParsedInput fast;
+  if (!mtown::games::arena_parse_input_text(frame->data, fast)) return;
+  static const auto arena = mtown::games::make_arena(nlohmann::json());
+  GameInput in{0, 0, msg->body.at("data")};
+  require(!arena->check_input(in));
+  require(in.parsed.set && in.parsed.kind == fast.kind && in.parsed.a == fast.a && in.parsed.b == fast.b);
+}
+
 void token(std::string_view data) {
   static const JwtExpectations expect{"mtown", "mtown", 30};
   const auto result = verify_jwt(data, "fuzz-key-0123456789abcdef0123456789", expect, 1'700'000'000);
@@ -67,7 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if (size == 0) return 0;
   const std::string_view data(reinterpret_cast<const char*>(bytes + 1), size - 1);
   switch (bytes[0] % 3) {
-    case 0: decode(decoder, data, false); break;
+    case 0:
+      decode(decoder, data, false);
+      fast_input_agrees(decoder, data);
+      break;
     case 1: decode(decoder, data, true); break;
     default: token(data); break;
   }

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "arena_rules.hpp"
+#include "mtown/core/flat_json.hpp"
 
 namespace mtown::games {
 namespace {
@@ -153,6 +154,43 @@ ArenaTuning ArenaTuning::from(const ArenaOptions& o) {
 
 std::unique_ptr<core::Game> make_arena(const json& options) {
   return std::make_unique<ArenaGame>(parse_arena_options(options));
+}
+
+bool arena_parse_input_text(std::string_view data, core::ParsedInput& out) {
+  core::FlatJsonObject object(data);
+  std::string_view key, value, action;
+  bool has_action = false;
+  core::FlatKind kind;
+  json numbers[4];  // dx, dy, x, y: scalars, no allocation
+  MoveFields f;
+  const json** slots[4] = {&f.dx, &f.dy, &f.x, &f.y};
+  while (object.next(key, value, kind)) {
+    const int i = key == "dx" ? 0 : key == "dy" ? 1 : key == "x" ? 2 : key == "y" ? 3 : -1;
+    if (i >= 0 && kind == core::FlatKind::number && !*slots[i]) {
+      auto n = core::flat_number(value);
+      if (!n) return false;
+      numbers[i] = *n;
+      *slots[i] = &numbers[i];
+    } else if (key == "action" && kind == core::FlatKind::string && !has_action) {
+      action = value;
+      has_action = true;
+    } else {
+      return false;  // repeated, unknown or mistyped: check_input's to refuse
+    }
+  }
+  if (!object.complete()) return false;
+  using Kind = arena::Command::Kind;
+  const bool has_fields = f.dx || f.dy || f.x || f.y;
+  std::optional<arena::Command> cmd;
+  if (action == "move") {
+    std::string error;
+    cmd = parse_move(f, error);
+  } else if ((action == "attack" || action == "ability") && !has_fields) {
+    cmd = arena::Command{action == "attack" ? Kind::attack : Kind::ability};
+  }
+  if (!cmd) return false;
+  out = {true, static_cast<int>(cmd->kind), cmd->a, cmd->b};
+  return true;
 }
 
 namespace arena {

@@ -71,6 +71,9 @@ class ClientGate {
   std::optional<Refusal> on_frame();
   // A decoded message: auth state, then the player's rate for the message's class.
   std::optional<Refusal> admit(const core::ClientMessage& msg, const std::string& player_id);
+  // The fast path's input (core/input_frame.hpp): what admit() does for an `input` with
+  // this input_seq and no rid.
+  std::optional<Refusal> admit_input(std::uint64_t input_seq, const std::string& player_id);
   // A join_room whose code matched no open room (counted per IP against code guessing).
   void note_join_miss();
   AuthResult authenticate(const core::ClientMessage& msg, const std::string& player_id, bool in_room);
@@ -79,7 +82,10 @@ class ClientGate {
   std::string claimed_player() const { return admission_.claims ? admission_.claims->subject : std::string(); }
 
  private:
-  Refusal rate_limited(std::chrono::milliseconds retry_after, const core::ClientMessage* msg, std::string_view what);
+  // rid and input_seq, when not null, are echoed.
+  Refusal rate_limited(std::chrono::milliseconds retry_after, const nlohmann::json* rid, const nlohmann::json* input_seq,
+                       std::string_view what);
+  std::optional<Refusal> take_input(const std::string& player_id, const nlohmann::json* rid, const nlohmann::json* input_seq);
 
   ServerContext& ctx_;
   Admission admission_;

@@ -18,6 +18,7 @@
 #include "mtown/core/game.hpp"
 #include "mtown/core/protocol.hpp"
 #include "mtown/games/party.hpp"
+#include "mtown/games/registry.hpp"
 #include "mtown/server/game_runner.hpp"
 #include "mtown/server/mtrec_writer.hpp"
 
@@ -112,6 +113,11 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   void restart_game(std::string player_id, std::shared_ptr<RoomMember> requester, nlohmann::json rid);
   void input(std::string player_id, std::uint64_t input_seq, nlohmann::json data, std::shared_ptr<RoomMember> requester,
              nlohmann::json rid);
+  // An input the connection's fast path parsed already (input_text_parser(), no rid):
+  // data_text is its data as sent, parsed into JSON only when the game is recorded.
+  void input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed, std::string data_text,
+                    std::shared_ptr<RoomMember> requester);
+  games::InputTextParser input_text_parser() const { return input_parser_; }  // any thread
 
   const std::string& code() const { return settings_.code; }
   const std::string& game() const { return settings_.game; }
@@ -145,6 +151,12 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   bool take_over_seat(Member& member);
   void do_input(const std::string& player_id, std::uint64_t input_seq, nlohmann::json data,
                 const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
+  void do_input_parsed(const std::string& player_id, std::uint64_t input_seq, core::ParsedInput parsed,
+                       std::string_view data_text, const std::shared_ptr<RoomMember>& requester);
+  // The seat an input of player_id's takes, or nullopt once it is refused (not a member,
+  // no game running, no seat), the refusal naming input_seq.
+  std::optional<std::uint32_t> input_seat(const std::string& player_id, std::uint64_t input_seq,
+                                          const std::shared_ptr<RoomMember>& requester, const nlohmann::json& rid);
   const Member* host() const;
   std::size_t human_count() const;
   std::string status_name() const;
@@ -166,6 +178,7 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
 
   Executor strand_;
   RoomSettings settings_;
+  games::InputTextParser input_parser_;  // settings_.game's, set once
   OnClosed on_closed_;
   std::int64_t created_at_ms_;
   std::vector<Member> members_;  // join order; the first human is the host

@@ -53,6 +53,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void handle_frame(std::string_view data);  // one complete message in the connection's encoding
+  bool fast_input(std::string_view text);  // true when it took the frame
   void handle(core::ClientMessage& msg);  // may move parts out of msg
   void create_room(const core::ClientMessage& msg);
   void join_room(const core::ClientMessage& msg);

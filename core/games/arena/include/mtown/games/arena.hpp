@@ -128,4 +128,10 @@ class ArenaGame final : public core::Game {
 // The factory the server's game registry calls; validates options (see parse_arena_options).
 std::unique_ptr<core::Game> make_arena(const nlohmann::json& options);
 
+// The fast path of check_input for an input's data as compact JSON text
+// (core/flat_json.hpp): a move, attack or ability that check_input would accept fills `out`
+// exactly as it would, and returns true. False for anything else (another shape, a
+// refusal, leave, ai_takeover): the caller then parses the text and uses check_input.
+bool arena_parse_input_text(std::string_view data, core::ParsedInput& out);
+
 }  // namespace mtown::games
