@@ -29,6 +29,12 @@ void reply_error(const std::shared_ptr<RoomMember>& to, ErrorCode code, std::str
   if (to) to->deliver(core::encode_error(code, message, rid, field));
 }
 
+// A refused input names its input_seq (error.json).
+void refuse_input(const std::shared_ptr<RoomMember>& to, ErrorCode code, std::string_view message, const json& rid,
+                  std::uint64_t input_seq) {
+  if (to) to->deliver(core::encode_error(code, message, rid, {}, input_seq));
+}
+
 }  // namespace
 
 void Room::start_game(std::string player_id, json options, std::shared_ptr<RoomMember> requester, json rid) {
@@ -173,7 +179,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
 std::optional<std::uint32_t> Room::input_seat(const std::string& player_id, std::uint64_t input_seq,
                                               const std::shared_ptr<RoomMember>& requester, const json& rid) {
   const auto refuse = [&](ErrorCode code, std::string_view message) {
-    if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
+    refuse_input(requester, code, message, rid, input_seq);
     return std::nullopt;
   };
   const std::uint64_t hint = requester ? requester->input_hint.load(std::memory_order_relaxed) : ~std::uint64_t{0};
@@ -193,7 +199,7 @@ void Room::do_input(const std::string& player_id, std::uint64_t input_seq, json 
   const auto seat = input_seat(player_id, input_seq, requester, rid);
   if (!seat) return;
   const auto refuse = [&](ErrorCode code, std::string_view message) {
-    if (requester) requester->deliver(core::encode_error(code, message, rid, {}, input_seq));
+    refuse_input(requester, code, message, rid, input_seq);
   };
   const auto& game = runner_->game();
   core::GameInput in{*seat, input_seq, std::move(data)};

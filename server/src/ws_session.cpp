@@ -7,12 +7,12 @@
 
 #include "mtown/core/games.hpp"
 #include "mtown/core/ids.hpp"
+#include "mtown/core/input_frame.hpp"
 #include "mtown/core/log.hpp"
 #include "mtown/core/room_code.hpp"
 #include "mtown/core/text.hpp"
-#include "mtown/server/resume_gate.hpp"
-#include "mtown/core/input_frame.hpp"
 #include "mtown/core/ws_frame.hpp"
+#include "mtown/server/resume_gate.hpp"
 
 namespace mtown::server {
 namespace {
