@@ -2,37 +2,6 @@
 
 namespace mtown::core {
 
-namespace {
-FrameHeader header(int opcode, std::uint64_t payload_bytes, bool masked, std::uint32_t key) {
-  FrameHeader h;
-  h.bytes[0] = static_cast<unsigned char>(0x80 | opcode);  // FIN + opcode
-  const unsigned char mask_bit = masked ? 0x80 : 0;
-  std::size_t at;
-  if (payload_bytes < 126) {
-    h.bytes[1] = static_cast<unsigned char>(mask_bit | payload_bytes);
-    at = 2;
-  } else {
-    const int length_bytes = payload_bytes <= 0xFFFF ? 2 : 8;
-    h.bytes[1] = static_cast<unsigned char>(mask_bit | (length_bytes == 2 ? 126 : 127));
-    for (int i = 0; i < length_bytes; ++i)  // network byte order
-      h.bytes[2 + i] = static_cast<unsigned char>(payload_bytes >> (8 * (length_bytes - 1 - i)));
-    at = 2 + static_cast<std::size_t>(length_bytes);
-  }
-  if (masked)
-    for (int i = 0; i < 4; ++i) h.bytes[at++] = static_cast<unsigned char>(key >> (8 * (3 - i)));
-  h.size = at;
-  return h;
-}
-}  // namespace
-
-FrameHeader server_frame_header(bool binary, std::uint64_t payload_bytes) {
-  return header(binary ? ws_opcode::binary : ws_opcode::text, payload_bytes, false, 0);
-}
-
-FrameHeader client_frame_header(int opcode, std::uint64_t payload_bytes, std::uint32_t key) {
-  return header(opcode, payload_bytes, true, key);
-}
-
 void mask_payload(unsigned char* data, std::size_t n, std::uint32_t key, std::uint64_t offset) {
   const unsigned char k[4] = {static_cast<unsigned char>(key >> 24), static_cast<unsigned char>(key >> 16),
                               static_cast<unsigned char>(key >> 8), static_cast<unsigned char>(key)};

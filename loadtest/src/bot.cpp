@@ -335,7 +335,6 @@ void Bot::do_write() {
 
 void Bot::do_read() {
   reading_ = true;
-  if (have_ == rbuf_.size()) rbuf_.resize(rbuf_.size() + kReadChunk);  // unreachable: take_frames sized it
   sock_->async_read_some(net::buffer(rbuf_.data() + have_, rbuf_.size() - have_),
                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }

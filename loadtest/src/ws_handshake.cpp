@@ -27,19 +27,11 @@ std::string websocket_accept_for(std::string_view key) {
   return std::string(accept.data(), accept.size());
 }
 
-namespace {
-bool has_token(beast::string_view list, beast::string_view token) {
-  for (auto t : http::token_list(list))
-    if (beast::iequals(t, token)) return true;
-  return false;
-}
-}  // namespace
-
 std::string check_upgrade_response(const http::response_header<>& res, const ClientHandshake& asked) {
   if (res.result() != http::status::switching_protocols)
     return "status " + std::to_string(res.result_int()) + " instead of 101";
   if (!beast::iequals(res[http::field::upgrade], "websocket")) return "no Upgrade: websocket";
-  if (!has_token(res[http::field::connection], "upgrade")) return "no Connection: upgrade";
+  if (!http::token_list(res[http::field::connection]).exists("upgrade")) return "no Connection: upgrade";
   if (res[http::field::sec_websocket_accept] != websocket_accept_for(asked.key)) return "wrong Sec-WebSocket-Accept";
   const auto proto = res[http::field::sec_websocket_protocol];
   if (!proto.empty() && proto != asked.protocol) return "subprotocol " + std::string(proto) + " not asked for";

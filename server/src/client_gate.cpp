@@ -106,8 +106,8 @@ std::optional<ClientGate::Refusal> ClientGate::on_frame() {
 }
 
 std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& msg, const std::string& player_id) {
-  if (!authenticated_ && ctx_.config.auth_required && msg.type != ClientType::ping)
-    return Refusal{core::encode_error(ErrorCode::auth_required, "send auth with a token first", msg.rid), std::nullopt};
+  if (msg.type != ClientType::ping)
+    if (auto refusal = unauthenticated(msg.rid)) return refusal;
   std::optional<ActionClass> cls;
   switch (msg.type) {
     case ClientType::input: {
@@ -126,18 +126,11 @@ std::optional<ClientGate::Refusal> ClientGate::admit(const core::ClientMessage& 
     default: break;
   }
   if (!cls) return std::nullopt;
-  const auto decision = ctx_.limiter.try_take(player_id, *cls);
-  if (decision) {
-    if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, *cls);
-    return std::nullopt;
-  }
-  return rate_limited(decision.retry_after, &msg.rid, nullptr,
-                      "too many " + std::string(core::action_class_name(*cls)) + " messages");
+  return counted(*cls, ctx_.limiter.try_take(player_id, *cls), player_id, &msg.rid, nullptr);
 }
 
 std::optional<ClientGate::Refusal> ClientGate::admit_input(std::uint64_t input_seq, const std::string& player_id) {
-  if (!authenticated_ && ctx_.config.auth_required)
-    return Refusal{core::encode_error(ErrorCode::auth_required, "send auth with a token first", json()), std::nullopt};
+  if (auto refusal = unauthenticated(json())) return refusal;
   const json seq(input_seq);
   return take_input(player_id, nullptr, &seq);
 }
@@ -145,13 +138,24 @@ std::optional<ClientGate::Refusal> ClientGate::admit_input(std::uint64_t input_s
 // Inputs come at up to 60 a second: their bucket is held, not looked up each time.
 std::optional<ClientGate::Refusal> ClientGate::take_input(const std::string& player_id, const json* rid,
                                                           const json* input_seq) {
-  const auto decision = ctx_.limiter.try_take(input_rate_, player_id, ActionClass::input);
+  return counted(ActionClass::input, ctx_.limiter.try_take(input_rate_, player_id, ActionClass::input), player_id, rid,
+                 input_seq);
+}
+
+std::optional<ClientGate::Refusal> ClientGate::unauthenticated(const json& rid) const {
+  if (authenticated_ || !ctx_.config.auth_required) return std::nullopt;
+  return Refusal{core::encode_error(ErrorCode::auth_required, "send auth with a token first", rid), std::nullopt};
+}
+
+std::optional<ClientGate::Refusal> ClientGate::counted(ActionClass cls, core::RateDecision decision,
+                                                       const std::string& player_id, const json* rid,
+                                                       const json* input_seq) {
   if (decision) {
-    if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, ActionClass::input);
+    if (auto* live = ctx_.rooms.live_state()) live->rate_taken(player_id, cls);
     return std::nullopt;
   }
   return rate_limited(decision.retry_after, rid, input_seq,
-                      "too many " + std::string(core::action_class_name(ActionClass::input)) + " messages");
+                      "too many " + std::string(core::action_class_name(cls)) + " messages");
 }
 
 void ClientGate::note_join_miss() { (void)ctx_.limiter.try_take("ip:" + admission_.ip, ActionClass::join_miss); }

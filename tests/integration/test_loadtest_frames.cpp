@@ -110,7 +110,7 @@ TEST_CASE("loadtest frames: fragmented messages, a server ping and a server clos
   TempDir dir;
   std::mutex m;
   std::string pong_payload;
-  int pongs_sent = 0;
+  std::atomic<int> pongs_sent = 0;
   boost::system::error_code close_result = net::error::would_block;
   ThirdPartyServer server([&](websocket::stream<tcp::socket>& ws) {
     ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
@@ -121,10 +121,8 @@ TEST_CASE("loadtest frames: fragmented messages, a server ping and a server clos
     ws.auto_fragment(true);
     ws.write_buffer_bytes(8);  // Beast's minimum: every message below goes out in 8-byte frames
     std::uint64_t seq = 0;
-    auto send = [&](json msg) {
-      msg["seq"] = ++seq;
-      const auto text = msg.dump();
-      ws.write(net::buffer("{\"seq\":" + std::to_string(seq) + "," + text.substr(1)));
+    auto send = [&](const json& msg) {  // seq first, as mtown writes it (the bot reads it there)
+      ws.write(net::buffer("{\"seq\":" + std::to_string(++seq) + "," + msg.dump().substr(1)));
     };
     send({{"type", "welcome"}, {"player_id", "p1"}, {"resume_token", "t"}, {"server", "third-party 1.0"}});
     ws.ping("hi");

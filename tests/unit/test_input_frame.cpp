@@ -121,9 +121,6 @@ TEST_CASE("arena inputs as text: what the fast parser takes, check_input parses 
     if (game->check_input(in)) return std::nullopt;
     return in.parsed;
   };
-  auto same = [](const core::ParsedInput& a, const core::ParsedInput& b) {
-    return a.set == b.set && a.kind == b.kind && a.a == b.a && a.b == b.b;
-  };
 
   for (const auto* common : {R"({"action":"move","x":500,"y":250})", R"({"action":"move","x":0.5,"y":999.9995})",
                              R"({"y":1,"x":2,"action":"move"})", R"({"action":"move","dx":-1000,"dy":0})",
@@ -133,7 +130,7 @@ TEST_CASE("arena inputs as text: what the fast parser takes, check_input parses 
     REQUIRE(games::arena_parse_input_text(common, fast));
     const auto slow = general(common);
     REQUIRE(slow);
-    CHECK(same(fast, *slow));
+    CHECK(fast == *slow);
   }
   // Refused or not the common shape: left to the general path.
   for (const auto* other : {R"({"action":"leave"})", R"({"action":"ai_takeover","difficulty":"easy"})",
@@ -155,7 +152,7 @@ TEST_CASE("arena inputs as text: what the fast parser takes, check_input parses 
     if (took) {
       ++taken;
       REQUIRE(slow);
-      REQUIRE(same(fast, *slow));
+      REQUIRE(fast == *slow);
     } else if (slow) {
       ++general_only;
     }

@@ -46,6 +46,7 @@ struct ParsedInput {
   bool set = false;
   int kind = 0;
   std::int64_t a = 0, b = 0;
+  bool operator==(const ParsedInput&) const = default;
 };
 
 struct GameInput {

@@ -86,6 +86,10 @@ class ClientGate {
   Refusal rate_limited(std::chrono::milliseconds retry_after, const nlohmann::json* rid, const nlohmann::json* input_seq,
                        std::string_view what);
   std::optional<Refusal> take_input(const std::string& player_id, const nlohmann::json* rid, const nlohmann::json* input_seq);
+  std::optional<Refusal> unauthenticated(const nlohmann::json& rid) const;  // AUTH_REQUIRED until auth
+  // A taken token is reported to the live state; a refusal echoes rid and input_seq.
+  std::optional<Refusal> counted(core::ActionClass cls, core::RateDecision decision, const std::string& player_id,
+                                 const nlohmann::json* rid, const nlohmann::json* input_seq);
 
   ServerContext& ctx_;
   Admission admission_;

@@ -25,8 +25,9 @@ nlohmann::json prepare_options(std::string_view game, const nlohmann::json& requ
 std::unique_ptr<core::Game> create_game(std::string_view game, const nlohmann::json& options);
 
 // A game's fast parser of an input's data as compact JSON text (arena_parse_input_text):
-// true when it filled `out` as Game::check_input would for the parsed data. A pure
-// function, callable on any thread. nullptr for a game without one (party: its inputs are
+// true when it filled `out` as Game::check_input would for the parsed data. It must
+// decline what the room checks beyond check_input (leave, ai_takeover, host actions:
+// Room::do_input). A pure function, callable on any thread. nullptr for a game without one (party: its inputs are
 // few and carry free text).
 using InputTextParser = bool (*)(std::string_view data, core::ParsedInput& out);
 InputTextParser input_text_parser(std::string_view game);
