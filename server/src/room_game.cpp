@@ -79,10 +79,15 @@ void Room::input(std::string player_id, std::uint64_t input_seq, json data, std:
   });
 }
 
-void Room::input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed, std::string data_text,
-                        std::shared_ptr<RoomMember> requester) {
-  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), input_seq, parsed, text = std::move(data_text),
-                      requester = std::move(requester)] { self->do_input_parsed(id, input_seq, parsed, text, requester); });
+void Room::input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed,
+                        std::string_view data_text, std::shared_ptr<RoomMember> requester) {
+  // The services are the room's for its life, so this is known before the post: an
+  // unrecorded room copies no text per input.
+  const bool recorded = services_ && (services_->recording || services_->mtrec);
+  net::post(strand_, [self = shared_from_this(), id = std::move(player_id), input_seq, parsed,
+                      text = recorded ? std::string(data_text) : std::string(), requester = std::move(requester)] {
+    self->do_input_parsed(id, input_seq, parsed, text, requester);
+  });
 }
 
 bool Room::refuse_unless_host(const std::string& player_id, const std::shared_ptr<RoomMember>& requester,

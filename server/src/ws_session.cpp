@@ -18,6 +18,8 @@ namespace mtown::server {
 namespace {
 
 using core::ClientType;
+using core::FrameHeader;
+using core::server_frame_header;
 using core::ErrorCode;
 using core::ServerType;
 using core::with_rid;
@@ -302,7 +304,7 @@ bool WsSession::fast_input(std::string_view text) {
     answer(std::move(*refusal));
     return true;
   }
-  room->input_parsed(session_->player_id, frame->input_seq, parsed, std::string(frame->data), session_);
+  room->input_parsed(session_->player_id, frame->input_seq, parsed, frame->data, session_);
   return true;
 }
 

@@ -114,8 +114,9 @@ class Room : public std::enable_shared_from_this<Room>, private GameHost {
   void input(std::string player_id, std::uint64_t input_seq, nlohmann::json data, std::shared_ptr<RoomMember> requester,
              nlohmann::json rid);
   // An input the connection's fast path parsed already (input_text_parser(), no rid):
-  // data_text is its data as sent, parsed into JSON only when the game is recorded.
-  void input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed, std::string data_text,
+  // data_text is its data as sent, kept (and parsed into JSON) only when the room's games
+  // are recorded. Called on the connection's thread.
+  void input_parsed(std::string player_id, std::uint64_t input_seq, core::ParsedInput parsed, std::string_view data_text,
                     std::shared_ptr<RoomMember> requester);
   games::InputTextParser input_text_parser() const { return input_parser_; }  // any thread
 

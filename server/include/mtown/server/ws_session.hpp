@@ -12,21 +12,19 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "mtown/core/ws_frame.hpp"
 #include "mtown/server/client_gate.hpp"
 #include "mtown/server/outbound_queue.hpp"
 #include "mtown/server/player_session.hpp"
 #include "mtown/server/room.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/stream.hpp"
-#include "mtown/core/ws_frame.hpp"
 
 namespace mtown::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using core::FrameHeader;
-using core::server_frame_header;
 
 class WsSession : public SessionConnection, public std::enable_shared_from_this<WsSession> {
  public:
@@ -70,7 +68,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void do_write();
   void write_now();     // frames straight to the socket (Stream::send_now)
   void send_one(const core::SharedMessage& message, std::uint64_t seq);  // one frame, not queued
-  void send_rest_of(const FrameHeader& header, const OutboundQueue::Entry& entry, std::size_t sent);
+  void send_rest_of(const core::FrameHeader& header, const OutboundQueue::Entry& entry, std::size_t sent);
   void write_queued();  // the front frame through Beast, which waits for the socket
   void on_write(beast::error_code ec);
   void after_write(beast::error_code ec);  // a background write (Beast's or send_rest) is over

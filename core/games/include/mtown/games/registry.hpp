@@ -27,8 +27,8 @@ std::unique_ptr<core::Game> create_game(std::string_view game, const nlohmann::j
 // A game's fast parser of an input's data as compact JSON text (arena_parse_input_text):
 // true when it filled `out` as Game::check_input would for the parsed data. It must
 // decline what the room checks beyond check_input (leave, ai_takeover, host actions:
-// Room::do_input). A pure function, callable on any thread. nullptr for a game without one (party: its inputs are
-// few and carry free text).
+// Room::do_input). A pure function, callable on any thread. nullptr for a game without
+// one (party: its inputs are few and carry free text).
 using InputTextParser = bool (*)(std::string_view data, core::ParsedInput& out);
 InputTextParser input_text_parser(std::string_view game);
 
