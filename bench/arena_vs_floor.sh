@@ -9,6 +9,7 @@
 # message at 8 players) and says whether it alone holds the client-count target.
 # RUNS=N runs N mtown-then-floor pairs and judges the ratio of the medians: on a shared VM
 # one pair's ratio moves by +-0.1 with the machine (docs/performance.md).
+# SERVER_ARGS="--set rooms.tick_lanes=1" adds flags to `mtown serve` (an A/B on one binary).
 set -euo pipefail
 build=${1:-build}
 clients=${2:-400}
@@ -122,7 +123,7 @@ msg_bytes=${MSG_BYTES:-486}
 if [[ $floor_only == 0 ]]; then
 setsid taskset -c "$server_cpu" "$build/mtown" serve --dev --port 0 --threads 1 --database none --log-format json \
   --set limits.max_connections=$((clients + 100)) --set limits.max_connections_per_ip=$((clients + 100)) \
-  2>"$dir/mtown.log" &
+  ${SERVER_ARGS:-} 2>"$dir/mtown.log" &
 mtown_pid=$!
 pids+=("$mtown_pid")
 boost "$mtown_pid"

@@ -167,6 +167,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.log_level = c.str("log.level");
   s.log_format = c.str("log.format");
   s.max_rooms = static_cast<int>(c.integer("rooms.max_rooms"));
+  s.tick_lanes = static_cast<int>(c.integer("rooms.tick_lanes"));
   s.room_empty_grace_s = static_cast<int>(c.integer("rooms.empty_grace_s"));
   s.room_ttl_s = static_cast<int>(c.integer("rooms.ttl_s"));
   s.resume_buffer_messages = static_cast<std::size_t>(c.integer("session.resume_buffer_messages"));

@@ -17,6 +17,8 @@ constexpr std::array kKeys{
     ConfigKey{"rooms.max_rooms", T::integer, "10000", 1, 1000000, "", "open rooms at most (SERVER_FULL past it)"},
     ConfigKey{"rooms.empty_grace_s", T::integer, "30", 0, 86400, "", "an empty room closes after this"},
     ConfigKey{"rooms.ttl_s", T::integer, "14400", 1, 604800, "", "every room closes this long after creation"},
+    ConfigKey{"rooms.tick_lanes", T::integer, "8", 1, 64, "",
+              "fixed-rate rooms tick in this many evenly spaced phases of their period; 1: all at once"},
     ConfigKey{"session.resume_buffer_messages", T::integer, "100", 0, 100000, "",
               "messages each session keeps for a resume; an older gap gets a snapshot"},
     ConfigKey{"session.resume_buffer_ms", T::integer, "5000", 0, 600000, "",

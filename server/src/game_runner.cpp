@@ -93,7 +93,7 @@ core::SharedMessage state_message(const std::string& code, core::Tick tick, core
 }
 
 GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
-                       ServerMetrics& metrics)
+                       ServerMetrics& metrics, core::TickLanes* lanes)
     : strand_(std::move(strand)),
       setup_(std::move(setup)),
       game_(std::move(game)),
@@ -101,6 +101,7 @@ GameRunner::GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::G
       metrics_(metrics),
       rng_(setup_.seed),
       timer_(strand_),
+      lanes_(lanes),
       pending_per_seat_(setup_.seats.size(), 0) {}
 
 core::SharedMessage GameRunner::started_message(bool with_tick) const {
@@ -120,9 +121,12 @@ void GameRunner::start() {
   host_.broadcast(started_message());
   if (game_->tick_hz() > 0) {
     period_ = std::chrono::nanoseconds(1'000'000'000 / game_->tick_hz());
-    // On the shared grid (core/tick_grid.hpp): up to one period later than a fixed offset
-    // from the start would be, so the first tick is at least half a period away.
-    next_tick_at_ = core::tick_grid_after(started_at_ + period_ / 2, period_);
+    // On the room's lane of the grid (core/tick_grid.hpp, core/tick_lanes.hpp): up to one
+    // period later than a fixed offset from the start would be, so the first tick is at
+    // least half a period away.
+    if (lanes_) lane_ = lanes_->acquire();
+    lane_offset_ = lane_.offset(period_);
+    next_tick_at_ = core::tick_grid_after(started_at_ + period_ / 2, period_, lane_offset_);
     schedule_tick();
   } else {
     schedule_deadline();
@@ -132,6 +136,7 @@ void GameRunner::start() {
 void GameRunner::stop() {
   if (!stopped_ && !finished_) record_end("aborted");
   stopped_ = true;
+  lane_.reset();
   timer_.cancel();
 }
 
@@ -188,7 +193,7 @@ void GameRunner::on_tick() {
   const auto late = static_cast<std::uint64_t>((now - next_tick_at_) / period_);
   if (late > kMaxCatchUpTicks) {
     metrics_.tick_overruns(setup_.game).inc(late);
-    next_tick_at_ = core::tick_grid_floor(now, period_);  // back on the grid
+    next_tick_at_ = core::tick_grid_floor(now, period_, lane_offset_);  // back on the grid
   }
   run_step(tick_ + 1);
   if (finished_) return;
@@ -250,6 +255,7 @@ void GameRunner::run_step(core::Tick tick) {
   metrics_.tick_duration(setup_.game).observe(std::chrono::duration<double>(steady_clock::now() - t0).count());
   if (game_->finished() && !finished_) {
     finished_ = true;
+    lane_.reset();
     timer_.cancel();
     record_end("completed");
     host_.game_over(game_->result());

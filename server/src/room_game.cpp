@@ -175,7 +175,7 @@ void Room::do_start_game(const json& options, const std::shared_ptr<RoomMember>&
   status_ = RoomStatus::active;
   publish_summary();
   runner_ = std::make_shared<GameRunner>(strand_, std::move(setup), std::move(game), static_cast<GameHost&>(*this),
-                                         services_->metrics);
+                                         services_->metrics, services_->tick_lanes);
   runner_->start();
   report_game_started();
   broadcast(core::encode_message(ServerType::room_state, {{"room", room_json()}}));

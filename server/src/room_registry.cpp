@@ -19,13 +19,15 @@ RoomRegistry::RoomRegistry(net::io_context& ioc, const core::ServeConfig& config
       config_(config),
       metrics_(metrics),
       mtrec_(config.mtrec_dir.empty() ? nullptr : std::make_unique<MtrecWriter>(config.mtrec_dir)),
+      tick_lanes_(static_cast<unsigned>(config.tick_lanes)),
       services_{metrics,
                 questions,
                 nullptr,
                 nullptr,
                 static_cast<std::uint32_t>(config.recording_hash_every_ticks),
                 std::chrono::microseconds(config.debug_tick_delay_us),
-                mtrec_.get()} {}
+                mtrec_.get(),
+                &tick_lanes_} {}
 
 void RoomRegistry::set_recording(std::shared_ptr<store::RecordWriter> writer) { services_.recording = std::move(writer); }
 

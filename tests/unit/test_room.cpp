@@ -1,5 +1,6 @@
 // Room membership, broadcasts and lifetime on a single-threaded io_context with recording
 // members (RoomRegistry is in test_room_registry.cpp).
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -282,7 +283,7 @@ TEST_CASE("room: an empty room closes after the grace period", "[room]") {
 
 TEST_CASE("room: an input goes to its sender's seat whatever the member's input hint says", "[room]") {
   ServerMetrics metrics;
-  const RoomServices services{metrics, mtown::games::builtin_questions(), nullptr, nullptr, 60, {}, nullptr};
+  const RoomServices services{metrics, mtown::games::builtin_questions(), nullptr, nullptr, 60, {}, nullptr, nullptr};
   net::io_context ioc;
   auto room = std::make_shared<Room>(net::make_strand(ioc), RoomSettings{"HINT", "arena", 8, true, 30s, 14400s, {}, {}},
                                      [](const Room&) {}, &services);
@@ -342,4 +343,60 @@ TEST_CASE("room: an input goes to its sender's seat whatever the member's input 
   CHECK(last_acks(*m[1]) == json::array({5, 8, 0}));
   room->close(RoomCloseReason::by_operator);
   run(20ms);
+}
+
+TEST_CASE("room: arena rooms tick in lanes of their own, at the lane's phase, and give the lane back", "[room]") {
+  using std::chrono::steady_clock;
+  // Stamps each state message when the room hands it over: the tick's time plus the step.
+  class Stamped : public Recorder {
+   public:
+    void deliver(const mtown::core::SharedMessage& m) override {
+      Recorder::deliver(m);
+      if (msgs.back()["type"] == "state") times.push_back(steady_clock::now());
+    }
+    std::vector<steady_clock::time_point> times;
+  };
+  ServerMetrics metrics;
+  mtown::core::TickLanes lanes(2);
+  const RoomServices services{metrics, mtown::games::builtin_questions(), nullptr, nullptr, 60, {}, nullptr, &lanes};
+  net::io_context ioc;
+  std::vector<std::shared_ptr<Room>> rooms;
+  std::vector<std::shared_ptr<Stamped>> hosts;
+  for (const char* code : {"LANA", "LANB"}) {
+    rooms.push_back(std::make_shared<Room>(net::make_strand(ioc), RoomSettings{code, "arena", 8, true, 30s, 14400s, {}, {}},
+                                           [](const Room&) {}, &services));
+    rooms.back()->start();
+    hosts.push_back(std::make_shared<Stamped>());
+    const std::string host = std::string(code) + "-host", guest = std::string(code) + "-guest";
+    rooms.back()->join(hosts.back(), host, host, nullptr);
+    rooms.back()->join(std::make_shared<Recorder>(), guest, guest, nullptr);
+    rooms.back()->start_game(host, json::object(), hosts.back(), nullptr);
+  }
+  ioc.run_for(1100ms);
+  CHECK(lanes.rooms_in(0) == 1);
+  CHECK(lanes.rooms_in(1) == 1);
+
+  // A timer never fires early, so each room's least lateness against its lane's phase is
+  // small when the ticks are on the lane, and about half a period off on the other lane.
+  const std::chrono::nanoseconds period(1'000'000'000 / 60);
+  const auto least_lateness = [&](const Stamped& r, std::chrono::nanoseconds offset) {
+    auto least = period;
+    for (const auto t : r.times) {
+      const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()) - offset;
+      least = std::min(least, (since % period + period) % period);
+    }
+    return least;
+  };
+  REQUIRE(hosts[0]->times.size() >= 30);
+  REQUIRE(hosts[1]->times.size() >= 30);
+  const auto half = period / 2;
+  const bool a_first = least_lateness(*hosts[0], {}) < 4ms && least_lateness(*hosts[1], half) < 4ms;
+  const bool b_first = least_lateness(*hosts[1], {}) < 4ms && least_lateness(*hosts[0], half) < 4ms;
+  CHECK((a_first || b_first));
+
+  for (auto& room : rooms) room->close(RoomCloseReason::by_operator);
+  ioc.restart();
+  ioc.run_for(50ms);
+  CHECK(lanes.rooms_in(0) == 0);
+  CHECK(lanes.rooms_in(1) == 0);
 }

@@ -47,3 +47,17 @@ TEST_CASE("tick grid: rooms started at different times share their tick instants
   const nanoseconds hz128(1'000'000'000 / 128);
   CHECK(ns_of(tick_grid_after(at(999), hz128)) == hz128.count());
 }
+
+TEST_CASE("tick grid: an offset shifts every grid point by it", "[tick_grid]") {
+  const nanoseconds lane3(k60Hz * 3 / 8);  // 6,249,999 ns
+  CHECK(ns_of(tick_grid_floor(at(6'249'999), k60Hz, lane3)) == 6'249'999);
+  CHECK(ns_of(tick_grid_floor(at(6'249'998), k60Hz, lane3)) == 6'249'999 - 16'666'666);
+  CHECK(ns_of(tick_grid_floor(at(22'916'665), k60Hz, lane3)) == 22'916'665);
+  for (long long t : {0LL, 1LL, 6'249'999LL, 16'666'666LL, 987'654'321'098LL, -5LL}) {
+    INFO(t);
+    const auto next = ns_of(tick_grid_after(at(t), k60Hz, lane3));
+    CHECK(next > t);
+    CHECK(next - t <= k60Hz.count());
+    CHECK(((next - lane3.count()) % k60Hz.count() + k60Hz.count()) % k60Hz.count() == 0);
+  }
+}

@@ -62,6 +62,7 @@ struct ServeConfig {
   int max_rooms = 10000;
   int room_empty_grace_s = 30;
   int room_ttl_s = 14400;
+  int tick_lanes = 8;  // core/tick_lanes.hpp
   std::size_t resume_buffer_messages = 100;
   int resume_buffer_ms = 5000;
   int seat_grace_s = 300;

@@ -17,6 +17,7 @@
 #include "mtown/core/game.hpp"
 #include "mtown/core/protocol.hpp"
 #include "mtown/core/recording.hpp"
+#include "mtown/core/tick_lanes.hpp"
 #include "mtown/server/server_metrics.hpp"
 
 namespace mtown::server {
@@ -64,8 +65,9 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   // A fixed-rate room this many ticks behind drops them rather than running them back to back.
   static constexpr std::uint64_t kMaxCatchUpTicks = 5;
 
+  // `lanes` (may be null): where a fixed-rate game takes the phase of its ticks.
   GameRunner(Executor strand, GameSetup setup, std::unique_ptr<core::Game> game, GameHost& host,
-             ServerMetrics& metrics);
+             ServerMetrics& metrics, core::TickLanes* lanes = nullptr);
 
   // All on the room's strand.
   void start();  // broadcasts game_started and starts the clock
@@ -107,6 +109,9 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   ServerMetrics& metrics_;
   core::Rng rng_;
   net::steady_timer timer_;
+  core::TickLanes* lanes_;
+  core::TickLanes::Lease lane_;  // held while a fixed-rate game runs
+  std::chrono::nanoseconds lane_offset_{0};
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point next_tick_at_;
   std::chrono::nanoseconds period_{0};

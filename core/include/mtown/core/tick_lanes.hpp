@@ -1,0 +1,63 @@
+// Spreads fixed-rate rooms over evenly spaced phases ("lanes") of their period. On one
+// shared grid every room ticks at the same instant, and at 1,600 clients the state
+// messages of a tick then leave in one burst that fills most of the period: an input
+// that arrives during it waits for the burst, and the last rooms' messages leave ~15 ms
+// after their tick. With the rooms in N lanes each burst is 1/N of that, and the timer
+// still runs N expiries a period, not one per room (docs/performance.md, "Tick lanes").
+// Thread-safe: rooms on different strands take and give back lanes.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace mtown::core {
+
+class TickLanes {
+ public:
+  static constexpr unsigned kDefaultLanes = 8;
+  static constexpr unsigned kMaxLanes = 64;
+
+  // `lanes` in [1, kMaxLanes]; 1 puts every room on the plain grid.
+  explicit TickLanes(unsigned lanes = kDefaultLanes);
+  TickLanes(const TickLanes&) = delete;
+  TickLanes& operator=(const TickLanes&) = delete;
+
+  // A room's hold on one lane, given back when the lease is reset or destroyed (it may
+  // outlive the TickLanes it came from).
+  struct Counts;
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease();
+    void reset();
+    bool held() const { return owner_ != nullptr; }
+    unsigned lane() const { return lane_; }
+    // This lane's shift from the plain grid for a room of `period`: lane/lanes of it.
+    std::chrono::nanoseconds offset(std::chrono::nanoseconds period) const;
+
+   private:
+    friend class TickLanes;
+    Lease(std::shared_ptr<Counts> owner, unsigned lane) : owner_(std::move(owner)), lane_(lane) {}
+    std::shared_ptr<Counts> owner_;
+    unsigned lane_ = 0;
+  };
+
+  // The lane with the fewest rooms now (the lowest such lane on a tie).
+  Lease acquire();
+  unsigned lanes() const;
+  std::uint32_t rooms_in(unsigned lane) const;
+
+  struct Counts {
+    std::mutex mutex;
+    std::vector<std::uint32_t> rooms;  // per lane; its size never changes
+  };
+
+ private:
+  std::shared_ptr<Counts> counts_;
+};
+
+}  // namespace mtown::core
