@@ -1,9 +1,9 @@
 // Spreads fixed-rate rooms over evenly spaced phases ("lanes") of their period. On one
-// shared grid every room ticks at the same instant, and at 1,600 clients the state
-// messages of a tick then leave in one burst that fills most of the period: an input
-// that arrives during it waits for the burst, and the last rooms' messages leave ~15 ms
-// after their tick. With the rooms in N lanes each burst is 1/N of that, and the timer
-// still runs N expiries a period, not one per room (docs/performance.md, "Tick lanes").
+// shared grid every room ticks at the same instant and, with one io thread, the state
+// messages of all rooms leave in one burst: an input that arrives during it waits for
+// the burst, and the last rooms send long after their tick. In N lanes each burst is 1/N
+// of that (800 arena clients: p95 21-23 -> 17 ms with 8 lanes), and the timer still runs
+// N expiries a period, not one per room (docs/performance.md, "Tick lanes").
 // Thread-safe: rooms on different strands take and give back lanes.
 #pragma once
 #include <chrono>
@@ -24,9 +24,12 @@ class TickLanes {
   TickLanes(const TickLanes&) = delete;
   TickLanes& operator=(const TickLanes&) = delete;
 
+ private:
+  struct Counts;
+
+ public:
   // A room's hold on one lane, given back when the lease is reset or destroyed (it may
   // outlive the TickLanes it came from).
-  struct Counts;
   class Lease {
    public:
     Lease() = default;
@@ -51,12 +54,11 @@ class TickLanes {
   unsigned lanes() const;
   std::uint32_t rooms_in(unsigned lane) const;
 
+ private:
   struct Counts {
     std::mutex mutex;
     std::vector<std::uint32_t> rooms;  // per lane; its size never changes
   };
-
- private:
   std::shared_ptr<Counts> counts_;
 };
 

@@ -79,7 +79,7 @@ struct RoomServices {
   std::uint32_t hash_every = 60;                   // GameSetup::hash_every
   std::chrono::microseconds debug_tick_delay{0};  // test only (debug.tick_delay_us)
   MtrecWriter* mtrec = nullptr;  // recording.mtrec_dir: each game also goes to a file
-  core::TickLanes* tick_lanes = nullptr;  // server.tick_lanes; null: every room on the plain grid
+  core::TickLanes* tick_lanes = nullptr;  // rooms.tick_lanes; null: every room on the plain grid
 };
 
 enum class RoomCloseReason { expired, empty, shutdown, by_operator };

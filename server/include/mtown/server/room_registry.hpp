@@ -62,7 +62,7 @@ class RoomRegistry {
   const core::ServeConfig& config_;
   ServerMetrics& metrics_;
   std::unique_ptr<MtrecWriter> mtrec_;  // outlives the rooms, whose recorders feed it
-  core::TickLanes tick_lanes_;          // outlives the rooms' games, which lease lanes of it
+  core::TickLanes tick_lanes_;          // the rooms' games lease their lanes from it
   RoomServices services_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Room>> rooms_;
