@@ -19,8 +19,6 @@ TickLanes::Lease TickLanes::acquire() {
   return Lease(counts_, lane);
 }
 
-unsigned TickLanes::lanes() const { return static_cast<unsigned>(counts_->rooms.size()); }
-
 std::uint32_t TickLanes::rooms_in(unsigned lane) const {
   std::lock_guard lock(counts_->mutex);
   return lane < counts_->rooms.size() ? counts_->rooms[lane] : 0;

@@ -125,8 +125,7 @@ void GameRunner::start() {
     // period later than a fixed offset from the start would be, so the first tick is at
     // least half a period away.
     if (lanes_) lane_ = lanes_->acquire();
-    lane_offset_ = lane_.offset(period_);
-    next_tick_at_ = core::tick_grid_after(started_at_ + period_ / 2, period_, lane_offset_);
+    next_tick_at_ = core::tick_grid_after(started_at_ + period_ / 2, period_, lane_.offset(period_));
     schedule_tick();
   } else {
     schedule_deadline();
@@ -193,7 +192,7 @@ void GameRunner::on_tick() {
   const auto late = static_cast<std::uint64_t>((now - next_tick_at_) / period_);
   if (late > kMaxCatchUpTicks) {
     metrics_.tick_overruns(setup_.game).inc(late);
-    next_tick_at_ = core::tick_grid_floor(now, period_, lane_offset_);  // back on the grid
+    next_tick_at_ = core::tick_grid_floor(now, period_, lane_.offset(period_));  // back on its lane
   }
   run_step(tick_ + 1);
   if (finished_) return;

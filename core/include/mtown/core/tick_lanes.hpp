@@ -16,11 +16,10 @@ namespace mtown::core {
 
 class TickLanes {
  public:
-  static constexpr unsigned kDefaultLanes = 8;
   static constexpr unsigned kMaxLanes = 64;
 
-  // `lanes` in [1, kMaxLanes]; 1 puts every room on the plain grid.
-  explicit TickLanes(unsigned lanes = kDefaultLanes);
+  // `lanes` in [1, kMaxLanes] (rooms.tick_lanes); 1 puts every room on the plain grid.
+  explicit TickLanes(unsigned lanes);
   TickLanes(const TickLanes&) = delete;
   TickLanes& operator=(const TickLanes&) = delete;
 
@@ -51,7 +50,6 @@ class TickLanes {
 
   // The lane with the fewest rooms now (the lowest such lane on a tie).
   Lease acquire();
-  unsigned lanes() const;
   std::uint32_t rooms_in(unsigned lane) const;
 
  private:

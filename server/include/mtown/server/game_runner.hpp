@@ -111,7 +111,6 @@ class GameRunner : public std::enable_shared_from_this<GameRunner> {
   net::steady_timer timer_;
   core::TickLanes* lanes_;
   core::TickLanes::Lease lane_;  // held while a fixed-rate game runs
-  std::chrono::nanoseconds lane_offset_{0};
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point next_tick_at_;
   std::chrono::nanoseconds period_{0};
