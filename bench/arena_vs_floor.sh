@@ -10,6 +10,8 @@
 # RUNS=N runs N mtown-then-floor pairs and judges the ratio of the medians: on a shared VM
 # one pair's ratio moves by +-0.1 with the machine (docs/performance.md).
 # SERVER_ARGS="--set rooms.tick_lanes=1" adds flags to `mtown serve` (an A/B on one binary).
+# FLOOR_ARGS="--send-batch 1" makes the floor batch its sends through io_uring as mtown's
+# one-thread server does (server.io_uring: auto): the floor for that mode.
 set -euo pipefail
 build=${1:-build}
 clients=${2:-400}
@@ -146,7 +148,7 @@ fi
 # 2. the floor, read by raw_load: a raw-socket read loop, also the floor for the
 #    generator's own cost
 setsid taskset -c "$server_cpu" "$build/bench/raw_floor" --port 0 --msg-bytes "$msg_bytes" \
-  --max-seconds $((seconds + warmup + 180)) >"$dir/raw.log" &
+  --max-seconds $((seconds + warmup + 180)) ${FLOOR_ARGS:-} >"$dir/raw.log" &
 raw_pid=$!
 pids+=("$raw_pid")
 boost "$raw_pid"

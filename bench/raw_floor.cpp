@@ -4,6 +4,8 @@
 // header: u32 frame length, u64 the client's last input seq; then a shared payload).
 // Driven by bench/raw_load; its CPU per delivered message is the floor for mtown's.
 // Stops by itself after --max-seconds, or on SIGINT/SIGTERM; prints a JSON summary.
+// --send-batch 1 hands a tick's writes to the kernel in io_uring calls of up to 256 sends
+// (server/io_uring_ring.hpp), as `mtown serve --threads 1` does; the floor for that mode.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,6 +27,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mtown/server/io_uring_ring.hpp"
+
 namespace {
 
 constexpr std::size_t kHeaderBytes = 12;
@@ -37,12 +41,16 @@ struct Options {
   std::size_t msg_bytes = 400;
   int hz = 60;
   int max_seconds = 600;
+  bool send_batch = false;
 };
 
 struct Conn {
   std::vector<char> in;        // partial input frame
   std::string pending;         // unsent output (only after a short write)
   std::uint64_t last_seq = 0;  // highest input seq read
+  char header[kHeaderBytes];   // this tick's, while a batched send reads it
+  iovec iov[2];
+  msghdr msg;
 };
 
 struct Totals {
@@ -61,6 +69,7 @@ class RawFloor {
   void read_from(int fd);
   void flush(int fd);
   void tick();
+  void wrote(int fd, Conn& c, ssize_t n, std::vector<int>& dead);
   void close_conn(int fd);
   void want_write(int fd, bool on);
 
@@ -147,15 +156,18 @@ void RawFloor::flush(int fd) {
   want_write(fd, false);
 }
 
-// One frame to every socket: a per-connection header and the shared payload, one writev.
+// One frame to every socket: a per-connection header and the shared payload, one writev
+// each, or with --send-batch one sendmsg each through io_uring, up to 256 per system call.
 void RawFloor::tick() {
   ++t_.ticks;
   std::vector<int> dead;
+  std::vector<mtown::server::IoUringRing::SendMsg> batch;
+  std::vector<int> batch_fds;
+  auto* ring = o_.send_batch ? mtown::server::IoUringRing::for_this_thread() : nullptr;
   for (auto& [fd, c] : conns_) {
-    char header[kHeaderBytes];
     const auto len = static_cast<std::uint32_t>(o_.msg_bytes);
-    std::memcpy(header, &len, 4);
-    std::memcpy(header + 4, &c.last_seq, 8);
+    std::memcpy(c.header, &len, 4);
+    std::memcpy(c.header + 4, &c.last_seq, 8);
     ++t_.frames_out;
     t_.bytes_out += o_.msg_bytes;
     if (!c.pending.empty()) {  // behind: queue, bounded like mtown's write queue
@@ -164,24 +176,51 @@ void RawFloor::tick() {
         dead.push_back(fd);
         continue;
       }
-      c.pending.append(header, kHeaderBytes).append(payload_);
+      c.pending.append(c.header, kHeaderBytes).append(payload_);
       continue;
     }
-    iovec iov[2] = {{header, kHeaderBytes}, {payload_.data(), payload_.size()}};
-    const ssize_t n = writev(fd, iov, 2);
-    if (n == static_cast<ssize_t>(o_.msg_bytes)) continue;
-    if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      dead.push_back(fd);
+    c.iov[0] = {c.header, kHeaderBytes};
+    c.iov[1] = {payload_.data(), payload_.size()};
+    if (ring) {
+      c.msg = msghdr{};
+      c.msg.msg_iov = c.iov;
+      c.msg.msg_iovlen = 2;
+      batch.push_back({fd, &c.msg});
+      batch_fds.push_back(fd);
       continue;
     }
-    ++t_.short_writes;
-    const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
-    std::string frame(header, kHeaderBytes);
-    frame += payload_;
-    c.pending = frame.substr(sent);
-    want_write(fd, true);
+    wrote(fd, c, writev(fd, c.iov, 2), dead);
+  }
+  if (ring) {
+    std::vector<int> results(batch.size());
+    const std::size_t done = ring->sendmsg_all(batch.data(), results.data(), batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const int fd = batch_fds[i];
+      auto& c = conns_[fd];
+      if (i >= done) wrote(fd, c, writev(fd, c.iov, 2), dead);
+      else if (results[i] >= 0) wrote(fd, c, results[i], dead);
+      else {
+        errno = -results[i];
+        wrote(fd, c, -1, dead);
+      }
+    }
   }
   for (int fd : dead) close_conn(fd);
+}
+
+// What one frame's write did: all of it, some (the rest waits for EPOLLOUT), or an error.
+void RawFloor::wrote(int fd, Conn& c, ssize_t n, std::vector<int>& dead) {
+  if (n == static_cast<ssize_t>(o_.msg_bytes)) return;
+  if (n < 0 && errno != EAGAIN && errno != EINTR) {
+    dead.push_back(fd);
+    return;
+  }
+  ++t_.short_writes;
+  const std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
+  std::string frame(c.header, kHeaderBytes);
+  frame += payload_;
+  c.pending = frame.substr(sent);
+  want_write(fd, true);
 }
 
 void RawFloor::close_conn(int fd) {
@@ -245,8 +284,9 @@ int main(int argc, char** argv) {
     else if (a == "--msg-bytes") o.msg_bytes = static_cast<std::size_t>(v);
     else if (a == "--hz") o.hz = static_cast<int>(v);
     else if (a == "--max-seconds") o.max_seconds = static_cast<int>(v);
+    else if (a == "--send-batch") o.send_batch = v != 0;
     else {
-      std::fprintf(stderr, "usage: raw_floor [--port P] [--msg-bytes B] [--hz 60] [--max-seconds 600]\n");
+      std::fprintf(stderr, "usage: raw_floor [--port P] [--msg-bytes B] [--hz 60] [--max-seconds 600] [--send-batch 0|1]\n");
       return 2;
     }
   }

@@ -4,7 +4,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config ccache libboost1.81-dev libcli11-dev
       libhiredis-dev libsqlite3-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
-      libjemalloc-dev catch2 libssl-dev libbenchmark-dev redis-server postgresql-15 nodejs npm clang)
+      libjemalloc-dev liburing-dev catch2 libssl-dev libbenchmark-dev redis-server postgresql-15 nodejs npm clang)
 
 # A single dpkg-query call keeps the everything-present path well under a second.
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${pkgs[@]}" 2>/dev/null |

@@ -164,6 +164,7 @@ ServeConfig ServeConfig::from(const Config& c) {
   s.port = static_cast<std::uint16_t>(c.integer("server.port"));
   s.threads = static_cast<int>(c.integer("server.threads"));
   s.shutdown_timeout_ms = static_cast<int>(c.integer("server.shutdown_timeout_ms"));
+  s.io_uring = c.str("server.io_uring") == "auto";
   s.log_level = c.str("log.level");
   s.log_format = c.str("log.format");
   s.max_rooms = static_cast<int>(c.integer("rooms.max_rooms"));

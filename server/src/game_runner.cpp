@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <thread>
 
 #include "mtown/core/log.hpp"
 #include "mtown/core/text.hpp"
 #include "mtown/core/tick_grid.hpp"
+#include "mtown/server/send_batch.hpp"
 
 namespace mtown::server {
 namespace {
@@ -222,6 +224,8 @@ void GameRunner::run_step(core::Tick tick) {
   // fails. It blocks the room's thread, which production code must never do.
   if (setup_.debug_tick_delay.count() > 0) std::this_thread::sleep_for(setup_.debug_tick_delay);
   const auto t0 = steady_clock::now();
+  // The step's frames to members on this thread go out in one system call when it closes.
+  std::optional<SendBatch::Scope> sends(std::in_place);
   tick_ = tick;
   std::vector<core::GameInput> inputs;
   inputs.swap(pending_);
@@ -246,6 +250,7 @@ void GameRunner::run_step(core::Tick tick) {
   record_step(tick, inputs, out);
   host_.on_step(out);
   publish(tick, out);
+  sends.reset();
   // The queues keep their buffers for the next tick's inputs (unless a recorder took them).
   inputs.clear();
   rids.clear();

@@ -16,6 +16,7 @@
 #include "mtown/core/log.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
+#include "mtown/server/send_batch.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/stream.hpp"
 #include "mtown/server/ws_session.hpp"
@@ -181,8 +182,12 @@ int run_server(const core::ServeConfig& config) {
   const auto ep = listener->local_endpoint();
   const std::string base = url_host(ep) + ":" + std::to_string(ep.port());
   const std::string s = tls ? "s" : "";
+  // Only one io thread writes inline from a room's tick, so only then are sends batched.
+  SendBatch::set_enabled(config.io_uring && threads == 1);
+  const char* sends = config.io_uring && threads == 1 && SendBatch::uses_io_uring() ? "io_uring" : "sendmsg";
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http" + s + "://" + base + "/"},
-                               {"websocket", "ws" + s + "://" + base + "/ws"}, {"tls", tls != nullptr}, {"threads", threads}});
+                               {"websocket", "ws" + s + "://" + base + "/ws"}, {"tls", tls != nullptr}, {"threads", threads},
+                               {"sends", sends}});
   if (redis) {
     live = make_live_state(config, *redis, base, ep.port(), ctx);
     ctx.rooms.set_live_state(live.get());

@@ -509,9 +509,17 @@ void WsSession::write_now() {
 // A caught-up connection's next frame, straight from the session's log to the socket: the
 // send queue only sees it if the socket does not take all of it.
 void WsSession::send_one(const core::SharedMessage& message, std::uint64_t seq) {
-  const auto entry = queue_.entry(message, seq);
+  auto entry = queue_.entry(message, seq);
   const auto header = server_frame_header(queue_.encoding() == Encoding::msgpack, entry.bytes());
   std::array<::iovec, 3> iov;
+  // Inline on the only io thread, inside a room's step: the frame joins the thread's batch
+  // and its result comes to batch_sent when the step's sends are flushed.
+  if (auto* batch = thread_executor_ ? SendBatch::current() : nullptr) {
+    batched_.emplace(BatchedFrame{std::move(entry), header});
+    writing_ = Writing::batched;
+    const int n = frame_iov(batched_->header, batched_->entry, iov.data());
+    return batch->add(ws_.next_layer().socket().native_handle(), iov.data(), n, shared_from_this());
+  }
   const int n = frame_iov(header, entry, iov.data());
   beast::error_code ec;
   const std::size_t sent = ws_.next_layer().send_now(iov.data(), n, ec);
@@ -523,6 +531,19 @@ void WsSession::send_one(const core::SharedMessage& message, std::uint64_t seq) 
   }
   ctx_.metrics.message_out(*message, entry.bytes());
   if (sent < header.size + entry.bytes()) send_rest_of(header, entry, sent);
+}
+
+void WsSession::batch_sent(std::size_t sent, beast::error_code ec) {
+  const BatchedFrame frame = std::move(*batched_);
+  batched_.reset();
+  writing_ = Writing::none;
+  if (closed_) return;
+  if (ec) return write_failed(ec);
+  ctx_.metrics.message_out(*frame.entry.message, frame.entry.bytes());
+  // A frame that did not all go out (sent 0: the send buffer was full) keeps its place in
+  // front of what queued meanwhile: its rest is written first, in the background.
+  if (sent < frame.header.size + frame.entry.bytes()) return send_rest_of(frame.header, frame.entry, sent);
+  after_write({});
 }
 
 void WsSession::send_rest_of(const FrameHeader& header, const OutboundQueue::Entry& entry, std::size_t sent) {

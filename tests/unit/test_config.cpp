@@ -191,6 +191,7 @@ TEST_CASE("config: bad YAML values throw ConfigError naming the key", "[config]"
       {"rooms:\n  ttl_s: 0\n", "rooms.ttl_s", "out of range"},
       {"log:\n  level: loud\n", "log.level", "expected one of debug|info|warn|error|off"},
       {"log:\n  format: INFO\n", "log.format", "expected one of"},
+      {"server:\n  io_uring: on\n", "server.io_uring", "expected one of auto|off"},
       {"server:\n  port: [1, 2]\n", "server.port", "not a list"},
       {"server:\n  bogus: [1, 2]\n", "server.bogus", "unknown key"},
   };
@@ -276,6 +277,7 @@ TEST_CASE("config: ServeConfig::from types every value", "[config]") {
                                  {"server.port", "65535"},
                                  {"server.threads", "3"},
                                  {"server.shutdown_timeout_ms", "250"},
+                                 {"server.io_uring", "off"},
                                  {"log.level", "error"},
                                  {"log.format", "text"},
                                  {"rooms.max_rooms", "12"},
@@ -291,6 +293,7 @@ TEST_CASE("config: ServeConfig::from types every value", "[config]") {
   CHECK(s.port == 65535);
   CHECK(s.threads == 3);
   CHECK(s.shutdown_timeout_ms == 250);
+  CHECK_FALSE(s.io_uring);
   CHECK(s.log_level == "error");
   CHECK(s.log_format == "text");
   CHECK(s.max_rooms == 12);
@@ -307,6 +310,7 @@ TEST_CASE("config: ServeConfig::from types every value", "[config]") {
   CHECK(d.port == 8080);
   CHECK(d.write_queue_max_bytes == 1048576);
   CHECK(d.room_ttl_s == 14400);
+  CHECK(d.io_uring);
 }
 
 TEST_CASE("config: session keys, and a heartbeat timeout must exceed the interval", "[config]") {

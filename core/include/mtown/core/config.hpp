@@ -57,6 +57,7 @@ struct ServeConfig {
   std::uint16_t port = 8080;
   int threads = 0;
   int shutdown_timeout_ms = 5000;
+  bool io_uring = true;  // server.io_uring: auto (server/send_batch.hpp)
   std::string log_level;
   std::string log_format;
   int max_rooms = 10000;

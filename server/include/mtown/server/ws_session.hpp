@@ -17,6 +17,7 @@
 #include "mtown/server/outbound_queue.hpp"
 #include "mtown/server/player_session.hpp"
 #include "mtown/server/room.hpp"
+#include "mtown/server/send_batch.hpp"
 #include "mtown/server/server_context.hpp"
 #include "mtown/server/stream.hpp"
 
@@ -26,7 +27,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-class WsSession : public SessionConnection, public std::enable_shared_from_this<WsSession> {
+class WsSession : public SessionConnection, public SendBatch::Target, public std::enable_shared_from_this<WsSession> {
  public:
   // `subprotocol` is echoed in the handshake; empty when the client offered none.
   // `admission` (client_gate.hpp): the client's address, token claims and per-IP slot.
@@ -38,6 +39,7 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   void superseded() override;
   bool takes_inline() const override;
   void take_one(const core::SharedMessage& message, std::uint64_t seq) override;
+  void batch_sent(std::size_t sent, beast::error_code ec) override;  // send_one's frame, from a SendBatch
   // Sends what is queued, then closes with 1001.
   void shutdown();
 
@@ -98,9 +100,15 @@ class WsSession : public SessionConnection, public std::enable_shared_from_this<
   bool ping_in_flight_ = false;
   bool superseded_ = false;
   bool opened_ = false;
-  // What is being written in the background: nothing, the queue's front through Beast, or
-  // the end of an already dequeued frame (Stream::send_rest).
-  enum class Writing { none, beast, rest } writing_ = Writing::none;
+  // What is being written in the background: nothing, the queue's front through Beast, the
+  // end of an already dequeued frame (Stream::send_rest), or send_one's frame waiting in
+  // this thread's SendBatch (batched_).
+  enum class Writing { none, beast, rest, batched } writing_ = Writing::none;
+  struct BatchedFrame {
+    OutboundQueue::Entry entry;
+    core::FrameHeader header;
+  };
+  std::optional<BatchedFrame> batched_;
   bool close_pending_ = false;  // close once the queue is flushed
   bool close_sent_ = false;
   bool closed_ = false;
