@@ -1,5 +1,9 @@
 #include "bot.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <netinet/in.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -116,6 +120,8 @@ void Bot::on_handshake(boost::system::error_code ec) {
   ++w_.connected;
   if (!resuming_) on_open();
   if (!take_frames()) return;
+  watched_ = w_.poller.watch(sock_->native_handle(), weak_from_this());
+  may_have_bytes_ = true;
   do_read();
 }
 
@@ -148,6 +154,7 @@ void Bot::on_failure(const char* stage, const std::string& what) {
 void Bot::fail_protocol(const std::string& what) {
   protocol_error(what);
   on_failure("read", what);
+  stop_watching();
   boost::system::error_code ignored;
   sock_->close(ignored);
 }
@@ -161,6 +168,7 @@ bool Bot::drop_and_resume() {
   ++stats().drops;
   boost::system::error_code ignored;
   sock_->set_option(net::socket_base::linger(true, 0), ignored);  // close() then sends a reset
+  stop_watching();
   sock_->close(ignored);
   reconnect_when_idle();
   return true;
@@ -209,6 +217,7 @@ void Bot::close() {
   open_ = false;
   boost::system::error_code ignored;
   sock_->shutdown(tcp::socket::shutdown_both, ignored);
+  stop_watching();
   sock_->close(ignored);
 }
 
@@ -335,8 +344,49 @@ void Bot::do_write() {
 
 void Bot::do_read() {
   reading_ = true;
-  sock_->async_read_some(net::buffer(rbuf_.data() + have_, rbuf_.size() - have_),
-                         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
+  if (!watched_) {  // the poller refused the socket: Asio reads it
+    sock_->async_read_some(net::buffer(rbuf_.data() + have_, rbuf_.size() - have_),
+                           [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
+    return;
+  }
+  // The last read filled the buffer, or none has been made yet: read again, from the queue
+  // (not from inside this call, which a read's handler makes). Otherwise the next edge reads.
+  if (may_have_bytes_) net::post(w_.ioc, [self = shared_from_this(), conn = connection_] {
+    if (conn == self->connection_) self->try_read();
+  });
+}
+
+void Bot::on_readable() {
+  may_have_bytes_ = true;
+  try_read();
+}
+
+void Bot::try_read() {
+  if (!reading_ || !watched_) return;
+  const std::size_t space = rbuf_.size() - have_;
+  ssize_t n;
+  do n = ::recv(sock_->native_handle(), rbuf_.data() + have_, space, MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    may_have_bytes_ = false;
+    return;
+  }
+  reading_ = false;
+  if (n < 0) return on_read(boost::system::error_code(errno, boost::system::system_category()), 0);
+  if (n == 0) return on_read(net::error::eof, 0);
+  may_have_bytes_ = static_cast<std::size_t>(n) == space;
+  on_read({}, static_cast<std::size_t>(n));
+}
+
+void Bot::stop_watching() {
+  if (!watched_) return;
+  watched_ = false;
+  w_.poller.unwatch(sock_->native_handle());
+  // As Asio does for a read pending on a closed socket: its handler runs, aborted.
+  if (reading_) net::post(w_.ioc, [self = shared_from_this()] {
+    self->reading_ = false;
+    self->on_read(net::error::operation_aborted, 0);
+  });
 }
 
 void Bot::on_read(boost::system::error_code ec, std::size_t n) {

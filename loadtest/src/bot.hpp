@@ -2,7 +2,8 @@
 // its write queue, the seq check every server message passes, and the counters. Beast's
 // HTTP layer does the opening handshake (ws_handshake.hpp); after it the bot reads and
 // writes frames on the socket itself (core/ws_frame.hpp): one read takes every frame that
-// has arrived, with no Beast operation per message.
+// has arrived, with no Beast operation per message, when the worker's ReadPoller says the
+// socket has bytes (read_poller.hpp).
 // Scenario subclasses (scenarios.hpp, one *_bot.cpp each) add the behaviour. Bots of one room share a
 // RoomGroup and always live on the same worker, so nothing here is locked.
 #pragma once
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mtown/loadtest/options.hpp"
+#include "read_poller.hpp"
 #include "stats.hpp"
 
 namespace mtown::loadtest {
@@ -39,7 +41,7 @@ struct RoomGroup {
   Clock::time_point last_vote_at{};
 };
 
-class Bot : public std::enable_shared_from_this<Bot> {
+class Bot : public ReadPoller::Reader, public std::enable_shared_from_this<Bot> {
  public:
   Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
   virtual ~Bot();
@@ -108,6 +110,9 @@ class Bot : public std::enable_shared_from_this<Bot> {
   void on_connected(boost::system::error_code ec);
   void on_handshake(boost::system::error_code ec);
   void do_read();
+  void on_readable() override;  // ReadPoller: the socket has new bytes (or closed)
+  void try_read();              // one non-blocking recv while a read is wanted
+  void stop_watching();         // before the socket closes: ends a wanted read as aborted
   void on_read(boost::system::error_code ec, std::size_t n);
   // Handles every whole frame in rbuf_; false when the connection failed or was replaced
   // meanwhile (the caller then leaves rbuf_ alone).
@@ -138,6 +143,9 @@ class Bot : public std::enable_shared_from_this<Bot> {
   std::uint32_t mask_state_;    // xorshift32 for the frames' mask keys
   std::deque<std::string> out_;  // whole frames, masked
   bool writing_ = false, reading_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
+  // Reads through the worker's ReadPoller: watched_ once registered; may_have_bytes_ until
+  // a read comes back short (the socket had no more), and again at its next edge.
+  bool watched_ = false, may_have_bytes_ = true;
   std::uint64_t last_seq_ = 0;
   // Resume: the token from welcome; dropped_ while the old socket's handlers are pending,
   // resuming_ from the drop until `resumed` (or a refusal) arrives.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bot.hpp"
+#include "read_poller.hpp"
 
 namespace mtown::loadtest {
 
@@ -42,6 +43,7 @@ class Worker {
   tcp::endpoint endpoint;
   std::string host_header;
   net::io_context ioc{1};
+  ReadPoller poller{ioc};  // the bots' reads, once their connection is open
   Stats stats;
   Interval interval;
   std::string welcome_server;  // the server's version, from the first welcome

@@ -166,10 +166,17 @@ TEST_CASE("loadtest churn: a resume from a snapshot skips no message it should n
   // snapshot; its seq jump is by design, not a missed message.
   args.insert(args.end(), {"--spawn-set", "session.resume_buffer_messages=0", "--threshold", "resume_p95<1us",
                            "--threshold", "missed<=0"});
-  const auto r = loadtest(args);
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 4);
-  const auto report = read_json(dir.path + "/r.json");
+  // A resume falls back to a snapshot only when a state message went out between the drop
+  // and the resume (resumes take ~1 ms, a state goes every 16.7 ms): ~60 drops usually give
+  // a few, but not always. Up to 3 runs, until one has some to check.
+  json report;
+  for (int run = 0; run < 3; ++run) {
+    const auto r = loadtest(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 4);
+    report = read_json(dir.path + "/r.json");
+    if (report["churn"]["snapshot_fallbacks"].get<int>() > 0) break;
+  }
   INFO(report.dump(2));
   CHECK(report["churn"]["snapshot_fallbacks"].get<int>() > 0);
   CHECK(report["churn"]["resumes_failed"] == 0);

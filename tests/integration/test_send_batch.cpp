@@ -2,7 +2,6 @@
 // then report what the kernel did, in order, through io_uring and through the one-sendmsg
 // fallback alike. And the server's word on which way it sends. (The arena suite plays its
 // games through batched sends too: integration.test_game_arena_one_thread.)
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,32 +16,14 @@
 #include <nlohmann/json.hpp>
 
 #include "mtown/server/send_batch.hpp"
+#include "socket_pair.hpp"
 #include "test_server.hpp"
 
 using mtown::server::SendBatch;
 
 namespace {
 
-struct Pair {
-  int ours = -1, peer = -1;
-  Pair() {
-    int fds[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-    ours = fds[0];
-    peer = fds[1];
-    ::fcntl(peer, F_SETFL, ::fcntl(peer, F_GETFL) | O_NONBLOCK);
-  }
-  ~Pair() {
-    ::close(ours);
-    if (peer >= 0) ::close(peer);
-  }
-  std::string received() const {
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::recv(peer, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    return out;
-  }
-};
+using Pair = mtown::test::SocketPair;
 
 struct Recorder : SendBatch::Target {
   struct Result {
@@ -118,8 +99,7 @@ TEST_CASE("send batch: a full send buffer reports 0 bytes and no error; a closed
   const std::string chunk(1024, 'x');
   while (::send(full.ours, chunk.data(), chunk.size(), MSG_DONTWAIT) > 0) {
   }
-  ::close(gone.peer);
-  gone.peer = -1;
+  gone.close_peer();
   int clock = 0;
   auto rfull = std::make_shared<Recorder>(&clock), rgone = std::make_shared<Recorder>(&clock),
        rfine = std::make_shared<Recorder>(&clock);
