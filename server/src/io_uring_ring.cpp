@@ -14,6 +14,15 @@ namespace mtown::server {
 namespace {
 // A room's members are a handful; a lane's worth of sends fits in a few chunks.
 constexpr unsigned kEntries = 256;
+
+// Rings came in 5.1 and IORING_OP_SENDMSG in 5.3; a kernel that cannot say (no probe
+// before 5.6) is not used.
+bool sendmsg_supported(::io_uring& ring) {
+  ::io_uring_probe* probe = ::io_uring_get_probe_ring(&ring);
+  const bool ok = probe && ::io_uring_opcode_supported(probe, IORING_OP_SENDMSG);
+  if (probe) ::io_uring_free_probe(probe);
+  return ok;
+}
 }  // namespace
 
 struct IoUringRing::Impl {
@@ -41,7 +50,7 @@ IoUringRing* IoUringRing::for_this_thread() {
       r = ::io_uring_queue_init_params(kEntries, &impl->ring, &params);
     }
     impl->ready = r == 0;
-    if (impl->ready) ring.reset(new IoUringRing(std::move(impl)));
+    if (impl->ready && sendmsg_supported(impl->ring)) ring.reset(new IoUringRing(std::move(impl)));
   }
   return ring.get();
 }

@@ -1,7 +1,8 @@
 // This thread's io_uring, used only to hand many non-blocking sendmsg calls to the kernel
 // in one system call (SendBatch). Built without liburing, or where the kernel refuses
 // io_uring (an old kernel, a seccomp profile, kernel.io_uring_disabled), there is no ring
-// and SendBatch sends one sendmsg each.
+// and SendBatch sends one sendmsg each. So is a kernel without IORING_OP_SENDMSG, or one
+// too old to be asked (before 5.6).
 #pragma once
 #include <sys/socket.h>
 
