@@ -45,7 +45,7 @@ IoUringRing* IoUringRing::for_this_thread() {
     // One thread submits and the completions are reaped at once: no task-work interrupts.
     params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
     int r = ::io_uring_queue_init_params(kEntries, &impl->ring, &params);
-    if (r == -EINVAL) {  // a kernel before 6.0 knows neither flag
+    if (r == -EINVAL) {  // before 6.0 no SINGLE_ISSUER, before 5.19 no COOP_TASKRUN
       params = ::io_uring_params{};
       r = ::io_uring_queue_init_params(kEntries, &impl->ring, &params);
     }

@@ -1,10 +1,8 @@
 #include "mtown/server/send_batch.hpp"
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <utility>
-
-#include "mtown/server/io_uring_ring.hpp"
 
 namespace mtown::server {
 namespace {
@@ -15,19 +13,17 @@ std::atomic<bool> g_io_uring_allowed{true};
 thread_local SendBatch t_batch;
 thread_local bool t_open = false;
 
-int send_one(const ::msghdr& msg, int fd, std::size_t& sent) {
+}  // namespace
+
+std::size_t send_nonblocking(int fd, const ::msghdr& msg, boost::system::error_code& ec) {
   for (;;) {
     const ::ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) {
-      sent = static_cast<std::size_t>(n);
-      return 0;
-    }
+    if (n >= 0) return static_cast<std::size_t>(n);
     if (errno == EINTR) continue;
-    return errno == EWOULDBLOCK ? EAGAIN : errno;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
+    return 0;
   }
 }
-
-}  // namespace
 
 SendBatch::Scope::Scope() : outermost_(!t_open && g_enabled.load(std::memory_order_relaxed)) {
   if (outermost_) t_open = true;
@@ -62,11 +58,7 @@ void SendBatch::flush() {
   in_flush_ = true;  // current() is null meanwhile: what a target sends from batch_sent goes at once
   flushing_.swap(sends_);
   send_all(flushing_);
-  for (auto& s : flushing_) {
-    boost::system::error_code ec;
-    if (s.error && s.error != EAGAIN) ec.assign(s.error, boost::system::system_category());
-    s.target->batch_sent(s.error ? 0 : s.sent, ec);
-  }
+  for (auto& s : flushing_) s.target->batch_sent(s.sent, s.ec);
   flushing_.clear();
   in_flush_ = false;
 }
@@ -85,10 +77,10 @@ void SendBatch::send_all(std::vector<Send>& sends) {
   if (ring) done = ring->sendmsg_all(ops_.data(), results_.data(), ops_.size());
   for (std::size_t i = 0; i < done; ++i) {
     if (results_[i] >= 0) sends[i].sent = static_cast<std::size_t>(results_[i]);
-    else sends[i].error = -results_[i] == EWOULDBLOCK ? EAGAIN : -results_[i];
+    else if (results_[i] != -EAGAIN) sends[i].ec.assign(-results_[i], boost::system::system_category());
   }
   // Without a ring, or what a failed ring did not take: one sendmsg each.
-  for (std::size_t i = done; i < sends.size(); ++i) sends[i].error = send_one(sends[i].msg, sends[i].fd, sends[i].sent);
+  for (std::size_t i = done; i < sends.size(); ++i) sends[i].sent = send_nonblocking(sends[i].fd, sends[i].msg, sends[i].ec);
 }
 
 }  // namespace mtown::server

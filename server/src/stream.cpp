@@ -2,9 +2,10 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <fstream>
 #include <stdexcept>
+
+#include "mtown/server/send_batch.hpp"
 
 namespace mtown::server {
 namespace {
@@ -27,13 +28,7 @@ std::size_t Stream::send_now(const ::iovec* iov, int count, boost::system::error
   ::msghdr msg{};
   msg.msg_iov = const_cast<::iovec*>(iov);
   msg.msg_iovlen = static_cast<std::size_t>(count);
-  for (;;) {
-    const ::ssize_t n = ::sendmsg(socket().native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, boost::system::system_category());
-    return 0;
-  }
+  return send_nonblocking(socket().native_handle(), msg, ec);
 }
 
 std::unique_ptr<net::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {

@@ -25,6 +25,10 @@
 
 namespace mtown::server {
 
+// One non-blocking sendmsg (MSG_DONTWAIT | MSG_NOSIGNAL, retried on EINTR): the bytes
+// written, 0 when the send buffer is full; other failures set `ec`.
+std::size_t send_nonblocking(int fd, const ::msghdr& msg, boost::system::error_code& ec);
+
 class SendBatch {
  public:
   // What a queued send reports to once the batch is flushed.
@@ -51,7 +55,7 @@ class SendBatch {
   // This thread's open batch, or null (no Scope open, sends off, or a flush under way:
   // what a target does from batch_sent goes out at once).
   static SendBatch* current();
-  // Whether sends may be batched at all (server.send_batching; tests turn it off to compare).
+  // Whether sends may be batched at all (server.io_uring, and only with one io thread).
   static void set_enabled(bool on);
   // Tests compare the two ways of sending: false makes every flush one sendmsg each.
   static void set_io_uring_allowed(bool on);
@@ -74,7 +78,7 @@ class SendBatch {
     ::msghdr msg;
     std::shared_ptr<Target> target;
     std::size_t sent = 0;
-    int error = 0;
+    boost::system::error_code ec;
   };
   void send_all(std::vector<Send>& sends);
 
