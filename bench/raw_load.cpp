@@ -3,7 +3,9 @@
 // no JSON: each sends a length-prefixed input frame (u32 length, u64 seq, padding) on
 // loadtest's fixed InputSchedule and reads raw_floor's frames (u32 length, u64 the last
 // input seq it read), taking latency from each input's due time into loadtest's
-// Histogram. One io_context on one thread; loopback only; bounded by --duration.
+// Histogram. It reads as `mtown loadtest` does: through the io_uring RecvRing where the
+// kernel allows, else with Asio (--read picks). One io_context on one thread; loopback
+// only; bounded by --duration.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 
 #include "mtown/loadtest/histogram.hpp"
 #include "mtown/loadtest/input_schedule.hpp"
+#include "recv_ring.hpp"     // loadtest's io_uring reads (loadtest/src)
 #include "server_probe.hpp"  // loadtest's process_cpu_seconds (loadtest/src)
 
 namespace net = boost::asio;
@@ -38,6 +41,7 @@ struct Options {
   double duration_s = 20, warmup_s = 3, input_hz = 20;
   std::size_t input_bytes = 96;  // about the WebSocket input frame of `mtown loadtest`
   int server_pid = 0;            // raw_floor's, to measure its CPU over the same window
+  std::string read = "auto";     // through loadtest's RecvRing (uring), Asio, or the ring where it opens
 };
 
 struct Totals {
@@ -48,10 +52,10 @@ struct Totals {
   std::vector<double> rate;
 };
 
-class RawClient : public std::enable_shared_from_this<RawClient> {
+class RawClient : public std::enable_shared_from_this<RawClient>, public mtown::loadtest::RecvRing::Reader {
  public:
-  RawClient(net::io_context& ioc, const Options& o, Totals& t, int index)
-      : o_(o), t_(t), sock_(ioc), timer_(ioc), rng_(static_cast<std::uint64_t>(index)) {}
+  RawClient(net::io_context& ioc, const Options& o, Totals& t, int index, mtown::loadtest::RecvRing* ring)
+      : o_(o), t_(t), sock_(ioc), timer_(ioc), rng_(static_cast<std::uint64_t>(index)), ring_(ring) {}
 
   void start(const tcp::endpoint& ep) {
     sock_.async_connect(ep, [self = shared_from_this()](boost::system::error_code ec) {
@@ -62,7 +66,7 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
                             Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                period * std::uniform_real_distribution<>(0, 1)(self->rng_)));
       self->arm();
-      self->do_read();
+      if (!self->ring_ || !self->ring_->watch(self->sock_.native_handle(), self->weak_from_this())) self->do_read();
     });
   }
   void finish() {
@@ -70,6 +74,7 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
     t_.rate.push_back(static_cast<double>(in_window_) / o_.duration_s);
   }
   void close() {
+    if (ring_) ring_->unwatch(sock_.native_handle());
     boost::system::error_code ignored;
     sock_.close(ignored);
   }
@@ -115,6 +120,13 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
                             self->do_read();
                           });
   }
+  void on_bytes(const char* data, std::size_t n) override {
+    if (buf_.size() - have_ < n) buf_.resize(have_ + n);
+    std::memcpy(buf_.data() + have_, data, n);
+    have_ += n;
+    parse();
+  }
+  void on_read_end(int) override {}
   void parse() {
     const auto now = Clock::now();
     std::size_t at = 0;
@@ -147,6 +159,7 @@ class RawClient : public std::enable_shared_from_this<RawClient> {
   std::deque<std::string> out_;
   bool writing_ = false;
   std::uint64_t in_window_ = 0;
+  mtown::loadtest::RecvRing* ring_;
 };
 
 double cpu_s() {
@@ -169,7 +182,8 @@ int main(int argc, char** argv) {
     else if (a == "--input-hz") o.input_hz = std::stod(v);
     else if (a == "--input-bytes") o.input_bytes = std::stoul(v);
     else if (a == "--server-pid") o.server_pid = std::stoi(v);
-    else return std::cerr << "usage: raw_load --port P [--clients N] [--duration S] [--warmup S] [--input-hz HZ] [--input-bytes B] [--server-pid PID]\n", 2;
+    else if (a == "--read" && (v == "auto" || v == "uring" || v == "asio")) o.read = v;
+    else return std::cerr << "usage: raw_load --port P [--clients N] [--duration S] [--warmup S] [--input-hz HZ] [--input-bytes B] [--server-pid PID] [--read auto|asio|uring]\n", 2;
   }
   if (o.port == 0 || o.clients < 1 || o.input_hz <= 0 || o.duration_s <= 0) return std::cerr << "raw_load: need --port\n", 2;
   rlimit rl{};
@@ -178,11 +192,15 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &rl);
 
   net::io_context ioc{1};
+  std::unique_ptr<mtown::loadtest::RecvRing> ring;
+  // The generator reads through the same ring where the kernel allows (loadtest/src/recv_ring.hpp).
+  if (o.read != "asio") ring = mtown::loadtest::RecvRing::open(ioc);
+  if (o.read == "uring" && !ring) return std::cerr << "raw_load: no io_uring multishot receive here\n", 1;
   Totals t;
   std::vector<std::shared_ptr<RawClient>> clients;
   const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), o.port);
   for (int i = 0; i < o.clients; ++i) {
-    clients.push_back(std::make_shared<RawClient>(ioc, o, t, i));
+    clients.push_back(std::make_shared<RawClient>(ioc, o, t, i, ring.get()));
     clients.back()->start(ep);
   }
   const auto seconds = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
@@ -212,7 +230,7 @@ int main(int argc, char** argv) {
   const double frames = static_cast<double>(std::max<std::uint64_t>(1, t.frames));
   const auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
   nlohmann::json report{
-      {"clients", o.clients}, {"failed", t.failed}, {"duration_s", o.duration_s}, {"input_hz", o.input_hz},
+      {"clients", o.clients}, {"failed", t.failed}, {"reads", ring ? "io_uring" : "asio"}, {"duration_s", o.duration_s}, {"input_hz", o.input_hz},
       {"frames", t.frames}, {"bytes", t.bytes}, {"inputs", t.inputs}, {"unacked", t.unacked},
       {"frames_per_client_per_s", t.rate.empty() ? 0 : rate_sum / static_cast<double>(t.rate.size())},
       {"latency_ms", {{"p50", ms(t.latency_us.percentile(0.5))}, {"p95", ms(t.latency_us.percentile(0.95))},

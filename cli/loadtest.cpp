@@ -13,7 +13,7 @@ namespace {
 
 struct LoadtestFlags {
   loadtest::Options o;
-  std::string url, scenario, mix, ramp, source_ips, encoding = "json";
+  std::string url, scenario, mix, ramp, source_ips, encoding = "json", io_uring = "auto";
   std::vector<std::string> thresholds;
 };
 
@@ -34,6 +34,8 @@ int run(LoadtestFlags& f) {
     if (!f.source_ips.empty()) o.source_ips = loadtest::parse_source_ips(f.source_ips);
     if (f.encoding == "msgpack") o.encoding = loadtest::Encoding::msgpack;
     else if (f.encoding != "json") throw std::invalid_argument("--encoding must be json or msgpack");
+    if (f.io_uring != "auto" && f.io_uring != "off") throw std::invalid_argument("--io-uring must be auto or off");
+    o.io_uring = f.io_uring == "auto";
     for (const auto& t : f.thresholds) o.thresholds.push_back(loadtest::parse_threshold(t));
     o.mtown_binary = self_path();
     loadtest::validate(o);
@@ -61,6 +63,8 @@ Command add_loadtest(CLI::App& app) {
   app.add_option("--seed", o.seed, "same seed, same bot behaviour")->capture_default_str();
   app.add_option("--threads", o.threads, "generator threads (default: cores)");
   app.add_option("--encoding", f->encoding, "json | msgpack")->capture_default_str();
+  app.add_option("--io-uring", f->io_uring, "auto: bots read through io_uring where the kernel allows; off: epoll")
+      ->capture_default_str();
   app.add_option("--source-ips", f->source_ips, "bind bots to these addresses in turn: 127.0.0.1-127.0.0.8");
   app.add_option("--room-size", o.room_size, "bots per arena or party room (2-8)")->capture_default_str();
   app.add_option("--input-hz", o.input_hz, "arena inputs per second per bot")->capture_default_str();

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/error.hpp>
 #include <cstring>
+#include <utility>
 
 #include "mtown/core/ws_frame.hpp"
 #include "mtown/loadtest/wire.hpp"
@@ -120,7 +121,8 @@ void Bot::on_handshake(boost::system::error_code ec) {
   ++w_.connected;
   if (!resuming_) on_open();
   if (!take_frames()) return;
-  watched_ = w_.poller.watch(sock_->native_handle(), weak_from_this());
+  ringed_ = w_.ring && w_.ring->watch(sock_->native_handle(), weak_from_this());
+  watched_ = !ringed_ && w_.poller.watch(sock_->native_handle(), weak_from_this());
   may_have_bytes_ = true;
   do_read();
 }
@@ -179,7 +181,8 @@ void Bot::reconnect_when_idle() {
   dropped_ = false;
   if (closing_) return;
   out_.clear();  // what the dropped connection had not written is lost, as in a real drop
-  have_ = 0;
+  have_ = unread_ = 0;
+  ended_.reset();
   fragments_.clear();
   fragments_opcode_ = -1;
   ++connection_;
@@ -344,7 +347,13 @@ void Bot::do_write() {
 
 void Bot::do_read() {
   reading_ = true;
-  if (!watched_) {  // the poller refused the socket: Asio reads it
+  if (ringed_ || ended_) {  // what the ring received meanwhile is taken from the queue
+    if (unread_ || ended_) net::post(w_.ioc, [self = shared_from_this(), conn = connection_] {
+      if (conn == self->connection_ && self->reading_) self->take_received();
+    });
+    return;
+  }
+  if (!watched_) {  // neither ring nor poller took the socket: Asio reads it
     sock_->async_read_some(net::buffer(rbuf_.data() + have_, rbuf_.size() - have_),
                            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_read(ec, n); });
     return;
@@ -378,10 +387,38 @@ void Bot::try_read() {
   on_read({}, static_cast<std::size_t>(n));
 }
 
+void Bot::on_bytes(const char* data, std::size_t n) {
+  if (rbuf_.size() - have_ - unread_ < n) rbuf_.resize(have_ + unread_ + n);
+  std::memcpy(rbuf_.data() + have_ + unread_, data, n);
+  unread_ += n;
+  if (reading_) take_received();
+}
+
+void Bot::on_read_end(int error) {
+  ringed_ = false;  // the ring has let the socket go
+  ended_ = error ? boost::system::error_code(error, boost::system::system_category())
+                 : boost::system::error_code(net::error::eof);
+  if (reading_) take_received();
+}
+
+void Bot::take_received() {
+  if (!unread_ && !ended_) return;  // a posted take whose bytes went with the socket
+  reading_ = false;
+  if (unread_) return on_read({}, std::exchange(unread_, 0));
+  on_read(*ended_, 0);
+}
+
 void Bot::stop_watching() {
-  if (!watched_) return;
-  watched_ = false;
-  w_.poller.unwatch(sock_->native_handle());
+  if (ringed_) {
+    ringed_ = false;
+    w_.ring->unwatch(sock_->native_handle());
+    unread_ = 0;  // as a closed socket's unread bytes
+  } else if (watched_) {
+    watched_ = false;
+    w_.poller.unwatch(sock_->native_handle());
+  } else {
+    return;
+  }
   // As Asio does for a read pending on a closed socket: its handler runs, aborted.
   if (reading_) net::post(w_.ioc, [self = shared_from_this()] {
     self->reading_ = false;

@@ -2,8 +2,9 @@
 // its write queue, the seq check every server message passes, and the counters. Beast's
 // HTTP layer does the opening handshake (ws_handshake.hpp); after it the bot reads and
 // writes frames on the socket itself (core/ws_frame.hpp): one read takes every frame that
-// has arrived, with no Beast operation per message, when the worker's ReadPoller says the
-// socket has bytes (read_poller.hpp).
+// has arrived, with no Beast operation per message: the bytes the worker's RecvRing
+// received for it (recv_ring.hpp), or, where io_uring is not to be had, a recv when the
+// worker's ReadPoller says the socket has bytes (read_poller.hpp).
 // Scenario subclasses (scenarios.hpp, one *_bot.cpp each) add the behaviour. Bots of one room share a
 // RoomGroup and always live on the same worker, so nothing here is locked.
 #pragma once
@@ -19,6 +20,7 @@
 
 #include "mtown/loadtest/options.hpp"
 #include "read_poller.hpp"
+#include "recv_ring.hpp"
 #include "stats.hpp"
 
 namespace mtown::loadtest {
@@ -41,7 +43,7 @@ struct RoomGroup {
   Clock::time_point last_vote_at{};
 };
 
-class Bot : public ReadPoller::Reader, public std::enable_shared_from_this<Bot> {
+class Bot : public ReadPoller::Reader, public RecvRing::Reader, public std::enable_shared_from_this<Bot> {
  public:
   Bot(Worker& w, int index, std::shared_ptr<RoomGroup> group, int slot);
   virtual ~Bot();
@@ -112,6 +114,9 @@ class Bot : public ReadPoller::Reader, public std::enable_shared_from_this<Bot> 
   void do_read();
   void on_readable() override;  // ReadPoller: the socket has new bytes (or closed)
   void try_read();              // one non-blocking recv while a read is wanted
+  void on_bytes(const char* data, std::size_t n) override;  // RecvRing: bytes received
+  void on_read_end(int error) override;                      // RecvRing: the stream ended
+  void take_received();        // hands the ring's bytes (or its end) to a wanted read
   void stop_watching();         // before the socket closes: ends a wanted read as aborted
   void on_read(boost::system::error_code ec, std::size_t n);
   // Handles every whole frame in rbuf_; false when the connection failed or was replaced
@@ -138,14 +143,19 @@ class Bot : public ReadPoller::Reader, public std::enable_shared_from_this<Bot> 
   net::steady_timer handshake_timer_;
   std::vector<unsigned char> rbuf_;  // received bytes not yet taken as frames: [0, have_)
   std::size_t have_ = 0;
+  // With the RecvRing: bytes it received while no read was wanted, after have_; and how
+  // the stream ended (eof or an error), once it has.
+  std::size_t unread_ = 0;
+  std::optional<boost::system::error_code> ended_;
   std::string fragments_;       // a fragmented message's payload so far
   int fragments_opcode_ = -1;   // its opcode; -1 when none is in progress
   std::uint32_t mask_state_;    // xorshift32 for the frames' mask keys
   std::deque<std::string> out_;  // whole frames, masked
   bool writing_ = false, reading_ = false, ready_ = false, open_ = false, joined_ = false, in_room_ = false;
-  // Reads through the worker's ReadPoller: watched_ once registered; may_have_bytes_ until
-  // a read comes back short (the socket had no more), and again at its next edge.
-  bool watched_ = false, may_have_bytes_ = true;
+  // Reads through the worker's RecvRing (ringed_) or else its ReadPoller (watched_), once
+  // registered. may_have_bytes_ (poller): until a read comes back short (the socket had no
+  // more), and again at its next edge.
+  bool ringed_ = false, watched_ = false, may_have_bytes_ = true;
   std::uint64_t last_seq_ = 0;
   // Resume: the token from welcome; dropped_ while the old socket's handlers are pending,
   // resuming_ from the drop until `resumed` (or a refusal) arrives.

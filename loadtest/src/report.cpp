@@ -169,7 +169,7 @@ json build_report(const RunData& run) {
       {"metrics_cross_check", cross_check(run)},
       {"generator",
        {{"threads", run.thread_cpu_share.size()}, {"thread_cpu_share", run.thread_cpu_share},
-        {"max_thread_cpu_share", r3(max_share)}, {"process_cpu_s", r3(run.process_cpu_s)},
+        {"max_thread_cpu_share", r3(max_share)}, {"process_cpu_s", r3(run.process_cpu_s)}, {"reads", run.reads},
         {"saturated", max_share > 0.9}}},
       {"timeline", timeline},
       {"warnings", run.warnings},

@@ -34,6 +34,7 @@ struct RunData {
   std::map<std::string, double> server_before, server_at_window, server_after;
   std::string metrics_error;
   std::vector<double> thread_cpu_share;  // per generator thread, over the window
+  std::string reads;  // how the bots read: "io_uring" or "epoll" (recv_ring.hpp)
   double process_cpu_s = 0;
   double server_cpu_share = -1;  // of one core, when the server's PID is known
   std::vector<std::string> warnings;

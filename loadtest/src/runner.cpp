@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -204,6 +205,9 @@ int run_loadtest(Options o) {
   if (fleet.settled() < total)
     run.warnings.push_back(std::to_string(total - fleet.settled()) + " bots were not playing when the window began");
   run.connected_at_window = connected;
+  run.reads = std::all_of(fleet.workers.begin(), fleet.workers.end(), [](const auto& w) { return w->reads_through_ring.load(); })
+                  ? "io_uring"
+                  : "epoll";
   if (auto m = fetch_metrics(o.host, o.port, &run.metrics_error)) run.server_at_window = *m;
 
   // The window.

@@ -14,6 +14,9 @@ Worker::Worker(const Options& o, Window& w, tcp::endpoint ep) : opts(o), window(
 
 void Worker::run(Clock::time_point ramp_start) {
   ramp_start_ = ramp_start;
+  // Here, not in the constructor: the ring's single issuer is the thread that opens it.
+  if (opts.io_uring) ring = RecvRing::open(ioc);
+  reads_through_ring.store(ring != nullptr);
   net::post(ioc, [this] { start_due(); });
   ioc.run();
 }

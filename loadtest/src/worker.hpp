@@ -9,6 +9,7 @@
 
 #include "bot.hpp"
 #include "read_poller.hpp"
+#include "recv_ring.hpp"
 
 namespace mtown::loadtest {
 
@@ -43,7 +44,11 @@ class Worker {
   tcp::endpoint endpoint;
   std::string host_header;
   net::io_context ioc{1};
-  ReadPoller poller{ioc};  // the bots' reads, once their connection is open
+  // The bots' reads, once their connection is open: through the ring where the kernel has
+  // one (and --io-uring is not off), else readiness from the poller and a recv each.
+  ReadPoller poller{ioc};
+  std::unique_ptr<RecvRing> ring;  // opened by run(), on the worker's thread
+  std::atomic<bool> reads_through_ring{false};
   Stats stats;
   Interval interval;
   std::string welcome_server;  // the server's version, from the first welcome

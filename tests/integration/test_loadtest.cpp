@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io_uring_probe.hpp"
 #include "temp_dir.hpp"
 #include "test_server.hpp"
 
@@ -75,6 +76,8 @@ TEST_CASE("loadtest gate: passes against a healthy server; counts agree with /me
   CHECK(report["arena"]["unacked"] == 0);
   CHECK(report["errors"]["count"] == 0);
   CHECK(report["config"]["seed"] == 7);
+  // The bots read through io_uring wherever the kernel allows it (recv_ring.hpp).
+  CHECK(report["generator"]["reads"] == (io_uring_multishot_recv_usable() ? "io_uring" : "epoll"));
   CHECK(report["thresholds"].size() == 3);
   CHECK(report["exit_code"] == 0);
   CHECK_FALSE(report["timeline"].empty());
@@ -113,12 +116,13 @@ TEST_CASE("loadtest: party games, idle heartbeats and MessagePack in one mix") {
   // Rooms of 3: a phase ends when its slowest bot acts, so small rooms finish games sooner.
   const auto r = loadtest({"--spawn", "--mix", "party=50,idle=50", "--bots", "24", "--room-size", "3", "--duration", "10",
                            "--encoding", "msgpack", "--think-ms", "20", "--heartbeat", "1", "--threads", "1",
-                           "--threshold", "games_completed>=1", "--threshold", "errors<0.1%",
+                           "--io-uring", "off", "--threshold", "games_completed>=1", "--threshold", "errors<0.1%",
                            "--report", dir.path + "/r.json", "-q"});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   const auto report = read_json(dir.path + "/r.json");
   CHECK(report["config"]["encoding"] == "msgpack");
+  CHECK(report["generator"]["reads"] == "epoll");  // --io-uring off: the ReadPoller's path
   CHECK(report["party"]["games_completed"].get<int>() >= 1);
   CHECK(report["party"]["rounds"].get<int>() >= 8);
   CHECK(report["party"]["phase_result"]["count"].get<int>() > 0);
@@ -200,6 +204,9 @@ TEST_CASE("loadtest: usage errors exit 2 and name the problem; no server exits 3
   CHECK_THAT(wrong_scenario.err, Catch::Contains("party scenario"));
   const auto bad_mix = loadtest({"--spawn", "--mix", "arena=60,party=30"});
   CHECK(bad_mix.exit_code == 2);
+  const auto bad_reads = loadtest({"--spawn", "--io-uring", "on"});
+  CHECK(bad_reads.exit_code == 2);
+  CHECK_THAT(bad_reads.err, Catch::Contains("--io-uring must be auto or off"));
   // Port 1 on loopback: nothing listens, every connect is refused.
   const auto refused = loadtest({"--url", "ws://127.0.0.1:1/ws", "--bots", "4", "--duration", "1"});
   CHECK(refused.exit_code == 3);

@@ -41,6 +41,7 @@ struct Options {
   double drain_s = 1;     // after the window, for acks of inputs scheduled near its end
   std::uint64_t seed = 1;
   int threads = 0;        // 0: hardware threads
+  bool io_uring = true;   // bots read through io_uring where the kernel allows (--io-uring auto|off)
   Encoding encoding = Encoding::json;
   std::vector<std::string> source_ips;  // bind each bot to one, round robin; empty: the kernel picks
 
