@@ -12,6 +12,8 @@
 # SERVER_ARGS="--set rooms.tick_lanes=1" adds flags to `mtown serve` (an A/B on one binary).
 # FLOOR_ARGS="--send-batch 1" makes the floor batch its sends through io_uring as mtown's
 # one-thread server does (server.io_uring: auto): the floor for that mode.
+# Both generators read through io_uring where the kernel allows (generator.reads in the
+# summary); LOAD_ARGS="--io-uring off" RAW_ARGS="--read asio" make them read with epoll.
 set -euo pipefail
 build=${1:-build}
 clients=${2:-400}
@@ -39,6 +41,7 @@ if (( runs > 1 )); then
     outs+=("$(mktemp)")
     RUNS=1 "$0" "$build" "$clients" "$seconds" >"${outs[-1]}"
     echo "run $i of $runs: $(grep -m1 'load average before' "${outs[-1]}")" >&2
+    grep -E '^cores (before|after):' "${outs[-1]}" | sed 's/^/  /' >&2 || true
   done
   python3 - "${outs[@]}" <<'EOF'
 import json, statistics, sys
@@ -116,6 +119,10 @@ stop() {  # stop one of our processes by PID and forget it
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)  ($(nproc) cores, nice $nice, $(date -u +%FT%TZ))"
+# How fast the two cores run right now, alone and together (bench/cpu_probe.cpp): this guest
+# reports no steal time, so a slower host shows only as more CPU per message.
+probe() { [[ -x $build/bench/cpu_probe ]] && echo "cores $1: $("$build/bench/cpu_probe" --core "$server_cpu" --core "$load_cpu")"; true; }
+probe before
 echo "binary: $("$build/mtown" --version)"
 
 floor_only=${FLOOR_ONLY:-0}
@@ -131,7 +138,7 @@ pids+=("$mtown_pid")
 boost "$mtown_pid"
 port=$(wait_port "$dir/mtown.log")
 run_gen "$dir/mtown.txt" "$build/mtown" loadtest --url "ws://127.0.0.1:$port/ws" --scenario arena --bots "$clients" \
-  --input-hz 20 --threads 1 --duration "$seconds" --server-pid "$mtown_pid" --report "$dir/mtown.json" -q
+  --input-hz 20 --threads 1 --duration "$seconds" --server-pid "$mtown_pid" --report "$dir/mtown.json" -q ${LOAD_ARGS:-}
 # The server's own view: ticks dropped for lateness, tick time, slow-consumer closes.
 if command -v curl >/dev/null; then
   curl -s --max-time 5 "http://127.0.0.1:$port/metrics" |
@@ -154,11 +161,12 @@ pids+=("$raw_pid")
 boost "$raw_pid"
 port=$(wait_port "$dir/raw.log")
 run_gen "$dir/raw.json" "$build/bench/raw_load" --port "$port" --clients "$clients" \
-  --duration "$seconds" --warmup "$warmup" --server-pid "$raw_pid"
+  --duration "$seconds" --warmup "$warmup" --server-pid "$raw_pid" ${RAW_ARGS:-}
 stop "$raw_pid"
 [[ -s $dir/raw.json ]] || { echo "raw_load printed no report" >&2; exit 1; }
 
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+probe after
 if [[ $floor_only != 0 ]]; then
   echo "--- raw_floor (raw_load report; frames of $msg_bytes bytes)"
   cat "$dir/raw.json"
@@ -199,7 +207,8 @@ print(json.dumps({
                   "ratio": round(gu / fu, 3) if fu else None, "target_ratio": 1.3,
                   "loadtest_msgs_per_s": round(m_msgs / w), "raw_msgs_per_s": round(r["frames"] / r["duration_s"]),
                   "loadtest_cpu_share": round(gen_share, 3), "raw_cpu_share": round(r["cpu_share"], 3),
-                  "msgs_per_s_per_core": round(1e6 / gu) if gu else None},
+                  "msgs_per_s_per_core": round(1e6 / gu) if gu else None,
+                  "reads": [m["generator"].get("reads", "epoll"), r.get("reads", "asio")]},
     "mtown_state_per_client_avg": m["arena"]["state_rate_per_bot"]["avg"],
     "mtown_state_per_client_p5": m["arena"]["state_rate_per_bot"]["p5"],
     "mtown_latency_ms_p50_p95_p99": [m["latency"][k] for k in ("p50_ms", "p95_ms", "p99_ms")],
