@@ -38,6 +38,9 @@ std::mt19937_64 seeded(std::uint64_t seed, int index) {
 }
 
 constexpr std::size_t kReadChunk = 4096;              // per bot: 10,000 idle bots hold 40 MiB
+// Bytes the ring may hold for a bot that wants no read (its connection failed): past this
+// the ring lets the socket go.
+constexpr std::size_t kMaxUnread = 1 << 20;
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;  // Beast's default read limit
 constexpr auto kHandshakeTimeout = std::chrono::seconds(30);  // Beast's suggested client timeout
 }  // namespace
@@ -391,7 +394,15 @@ void Bot::on_bytes(const char* data, std::size_t n) {
   if (rbuf_.size() - have_ - unread_ < n) rbuf_.resize(have_ + unread_ + n);
   std::memcpy(rbuf_.data() + have_ + unread_, data, n);
   unread_ += n;
-  if (reading_) take_received();
+  if (reading_) return take_received();
+  // No read is wanted only once the connection has failed; a bot that stopped reading
+  // leaves the rest in the socket, where TCP's window holds the server back.
+  if (unread_ >= kMaxUnread) {
+    w_.ring->unwatch(sock_->native_handle());
+    ringed_ = false;
+    unread_ = 0;
+    ended_ = boost::system::error_code(net::error::no_buffer_space);
+  }
 }
 
 void Bot::on_read_end(int error) {

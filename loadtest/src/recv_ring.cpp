@@ -53,7 +53,16 @@ struct RecvRing::Impl {
   explicit Impl(boost::asio::io_context& ioc) : events(ioc) {}
   ~Impl() {
     if (events.is_open()) events.release();  // the descriptor is the ring's; queue_exit closes it
-    if (ring_ready) ::io_uring_queue_exit(&ring);
+    if (ring_ready) {
+      // Every receive is cancelled here, in the submit, before the buffers they write into
+      // are freed: the ring's own teardown runs later, in the kernel's time.
+      if (::io_uring_sqe* s = sqe()) {
+        ::io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
+        s->user_data = kNoReader;
+      }
+      ::io_uring_submit(&ring);
+      ::io_uring_queue_exit(&ring);
+    }
     if (buffers_ring) ::munmap(buffers_ring, sizeof(::io_uring_buf) * kBuffers);
   }
 
