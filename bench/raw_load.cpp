@@ -41,7 +41,7 @@ struct Options {
   double duration_s = 20, warmup_s = 3, input_hz = 20;
   std::size_t input_bytes = 96;  // about the WebSocket input frame of `mtown loadtest`
   int server_pid = 0;            // raw_floor's, to measure its CPU over the same window
-  std::string read = "auto";     // through loadtest's RecvRing (uring), Asio, or the ring where it opens
+  std::string read = "auto";     // auto: loadtest's RecvRing where it opens, else Asio; uring; asio
 };
 
 struct Totals {

@@ -39,9 +39,8 @@ class RecvRing {
   void unwatch(int fd);
   std::size_t watched() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit RecvRing(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
