@@ -20,12 +20,16 @@
 
 namespace {
 
-// Millions of xorshift steps per second on `core` over `ms` milliseconds.
-double steps_per_us(int core, int ms) {
+void pin_to(int core) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(core, &set);
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+// Millions of xorshift steps per second on `core` over `ms` milliseconds.
+double steps_per_us(int core, int ms) {
+  pin_to(core);
   using Clock = std::chrono::steady_clock;
   const auto end = Clock::now() + std::chrono::milliseconds(ms);
   std::uint64_t x = 88172645463325252ull, steps = 0;
@@ -42,10 +46,7 @@ double steps_per_us(int core, int ms) {
 
 // Nanoseconds per dependent load through a random cycle over 64 MiB, on `core`.
 double load_ns(int core, int ms) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(core, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  pin_to(core);
   constexpr std::size_t kSlots = (64u << 20) / sizeof(std::size_t);
   std::vector<std::size_t> order(kSlots), next(kSlots);
   for (std::size_t i = 0; i < kSlots; ++i) order[i] = i;

@@ -100,7 +100,7 @@ struct RecvRing::Impl {
       ::io_uring_cqe* cqe = nullptr;
       if (::io_uring_wait_cqe(&ring, &cqe) == 0) {
         ok = cqe->res == 1 && (cqe->flags & IORING_CQE_F_MORE);
-        if (cqe->flags & IORING_CQE_F_BUFFER) give_back(static_cast<std::uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT));
+        buffer_of(*cqe);
         ::io_uring_cqe_seen(&ring, cqe);
       }
     }
@@ -127,6 +127,16 @@ struct RecvRing::Impl {
     s->buf_group = kGroup;
     s->user_data = t;
     return true;
+  }
+
+  // The bytes of a completion that received into a buffer (null if none). The buffer goes
+  // back to the ring at once: the kernel reuses it only after advance(), once the batch
+  // that holds the completion is handled.
+  const char* buffer_of(const ::io_uring_cqe& cqe) {
+    if (!(cqe.flags & IORING_CQE_F_BUFFER)) return nullptr;
+    const auto id = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    give_back(id);
+    return buffers.data() + std::size_t{id} * kBufferBytes;
   }
 
   void give_back(std::uint16_t id) {
@@ -161,12 +171,7 @@ struct RecvRing::Impl {
 
   void complete(const ::io_uring_cqe& cqe) {
     const bool more = cqe.flags & IORING_CQE_F_MORE;
-    const char* data = nullptr;
-    if (cqe.flags & IORING_CQE_F_BUFFER) {
-      const auto id = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
-      data = buffers.data() + std::size_t{id} * kBufferBytes;
-      give_back(id);  // reused only after advance(), once this batch is handled
-    }
+    const char* data = buffer_of(cqe);
     if (cqe.user_data == kNoReader) return;
     const int fd = fd_of(cqe.user_data);
     const auto it = watches.find(fd);
