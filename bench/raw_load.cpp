@@ -22,7 +22,7 @@
 
 #include "mtown/loadtest/histogram.hpp"
 #include "mtown/loadtest/input_schedule.hpp"
-#include "recv_ring.hpp"     // loadtest's io_uring reads (loadtest/src)
+#include "mtown/core/recv_ring.hpp"
 #include "server_probe.hpp"  // loadtest's process_cpu_seconds (loadtest/src)
 
 namespace net = boost::asio;
@@ -52,9 +52,9 @@ struct Totals {
   std::vector<double> rate;
 };
 
-class RawClient : public std::enable_shared_from_this<RawClient>, public mtown::loadtest::RecvRing::Reader {
+class RawClient : public std::enable_shared_from_this<RawClient>, public mtown::core::RecvRing::Reader {
  public:
-  RawClient(net::io_context& ioc, const Options& o, Totals& t, int index, mtown::loadtest::RecvRing* ring)
+  RawClient(net::io_context& ioc, const Options& o, Totals& t, int index, mtown::core::RecvRing* ring)
       : o_(o), t_(t), sock_(ioc), timer_(ioc), rng_(static_cast<std::uint64_t>(index)), ring_(ring) {}
 
   void start(const tcp::endpoint& ep) {
@@ -159,7 +159,7 @@ class RawClient : public std::enable_shared_from_this<RawClient>, public mtown::
   std::deque<std::string> out_;
   bool writing_ = false;
   std::uint64_t in_window_ = 0;
-  mtown::loadtest::RecvRing* ring_;
+  mtown::core::RecvRing* ring_;
 };
 
 double cpu_s() {
@@ -192,9 +192,9 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_NOFILE, &rl);
 
   net::io_context ioc{1};
-  std::unique_ptr<mtown::loadtest::RecvRing> ring;
-  // The generator reads through the same ring where the kernel allows (loadtest/src/recv_ring.hpp).
-  if (o.read != "asio") ring = mtown::loadtest::RecvRing::open(ioc);
+  std::unique_ptr<mtown::core::RecvRing> ring;
+  // The generator reads through the same ring where the kernel allows (core/include/mtown/core/recv_ring.hpp).
+  if (o.read != "asio") ring = mtown::core::RecvRing::open(ioc);
   if (o.read == "uring" && !ring) return std::cerr << "raw_load: no io_uring multishot receive here\n", 1;
   Totals t;
   std::vector<std::shared_ptr<RawClient>> clients;

@@ -10,7 +10,7 @@ constexpr std::array kKeys{
     ConfigKey{"server.port", T::integer, "8080", 0, 65535, "", "TCP port; 0 picks a free one"},
     ConfigKey{"server.threads", T::integer, "0", 0, 256, "", "io threads; 0 = hardware threads"},
     ConfigKey{"server.io_uring", T::string, "auto", 0, 0, "auto|off",
-              "auto: with one io thread, a tick's state frames go out in one io_uring call when the kernel allows it"},
+              "auto: with one io thread, a tick's state frames go out in one io_uring call and connections read through io_uring, where the kernel allows it"},
     ConfigKey{"server.shutdown_timeout_ms", T::integer, "5000", 100, 60000, "",
               "how long a graceful shutdown may take before connections are cut"},
     ConfigKey{"log.level", T::string, "info", 0, 0, "debug|info|warn|error|off", "lowest level logged"},

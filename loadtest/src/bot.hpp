@@ -20,12 +20,13 @@
 
 #include "mtown/loadtest/options.hpp"
 #include "read_poller.hpp"
-#include "recv_ring.hpp"
+#include "mtown/core/recv_ring.hpp"
 #include "stats.hpp"
 
 namespace mtown::loadtest {
 
 namespace net = boost::asio;
+using core::RecvRing;
 using tcp = net::ip::tcp;
 using nlohmann::json;
 

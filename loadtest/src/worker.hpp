@@ -9,7 +9,7 @@
 
 #include "bot.hpp"
 #include "read_poller.hpp"
-#include "recv_ring.hpp"
+#include "mtown/core/recv_ring.hpp"
 
 namespace mtown::loadtest {
 

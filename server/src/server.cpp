@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "mtown/core/auth.hpp"
 #include "mtown/core/log.hpp"
+#include "mtown/core/recv_ring.hpp"
 #include "mtown/games/registry.hpp"
 #include "mtown/server/listener.hpp"
 #include "mtown/server/send_batch.hpp"
@@ -185,9 +187,11 @@ int run_server(const core::ServeConfig& config) {
   // Only one io thread writes inline from a room's tick, so only then are sends batched.
   SendBatch::set_enabled(config.io_uring && threads == 1);
   const char* sends = config.io_uring && threads == 1 && SendBatch::uses_io_uring() ? "io_uring" : "sendmsg";
+  // Opened here, on the thread that runs the io_context: the ring's single issuer.
+  if (config.io_uring && threads == 1) ctx.reads = core::RecvRing::open(ioc);
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http" + s + "://" + base + "/"},
                                {"websocket", "ws" + s + "://" + base + "/ws"}, {"tls", tls != nullptr}, {"threads", threads},
-                               {"sends", sends}});
+                               {"sends", sends}, {"reads", ctx.reads ? "io_uring" : "epoll"}});
   if (redis) {
     live = make_live_state(config, *redis, base, ep.port(), ctx);
     ctx.rooms.set_live_state(live.get());
@@ -206,6 +210,10 @@ int run_server(const core::ServeConfig& config) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  if (ctx.reads) {  // connections still open wait on it: their reads fail, their handlers go with the io_context
+    ctx.reads->end_all(ECANCELED);
+    ctx.reads.reset();
+  }
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
   ctx.player_sessions.clear();  // so do sessions waiting for a resume
   if (live) live->stop();  // after the rooms closed: their deletions reach Redis first

@@ -22,13 +22,44 @@ void require_readable(const std::string& key, const std::string& path) {
 }  // namespace
 
 Stream::Stream(net::ip::tcp::socket&& socket, net::ssl::context* tls)
-    : stream_(make(std::move(socket), tls)), executor_(next_layer().get_executor()) {}
+    : stream_(make(std::move(socket), tls)), executor_(tcp().get_executor()) {}
 
 std::size_t Stream::send_now(const ::iovec* iov, int count, boost::system::error_code& ec) {
   ::msghdr msg{};
   msg.msg_iov = const_cast<::iovec*>(iov);
   msg.msg_iovlen = static_cast<std::size_t>(count);
-  return send_nonblocking(socket().native_handle(), msg, ec);
+  return send_nonblocking(native_handle(), msg, ec);
+}
+
+bool Stream::read_through(const std::shared_ptr<core::RecvRing>& ring, std::size_t max_unread) {
+  if (!direct() || ring_watch_) return false;
+  boost::system::error_code ec;
+  const auto local = socket().local_endpoint(ec);
+  if (ec) return false;
+  ring_watch_ = RingWatch::start(ring, socket().native_handle(), max_unread);
+  if (!ring_watch_) return false;
+  protocol_ = local.protocol();
+  detach();
+  return true;
+}
+
+void Stream::detach() {
+  if (!ring_watch_ || detached_ || beast_writes_ > 0 || !rest_.empty()) return;
+  boost::system::error_code ec;
+  const int fd = socket().release(ec);  // no operation of the reactor's is pending: none is cancelled
+  if (!ec) detached_.own(fd);
+}
+
+void Stream::attach() {
+  if (!detached_) return;
+  boost::system::error_code ec;
+  socket().assign(protocol_, detached_.get(), ec);
+  if (ec) {  // the reactor refused it (out of memory): the connection ends
+    ring_watch_.reset();
+    detached_.reset();
+    return;
+  }
+  detached_.release();
 }
 
 std::unique_ptr<net::ssl::context> make_tls_context(const std::string& cert_file, const std::string& key_file) {

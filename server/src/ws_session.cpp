@@ -51,6 +51,13 @@ int frame_iov(const FrameHeader& header, const OutboundQueue::Entry& e, ::iovec*
   return n;
 }
 
+// Received through the ring and not yet read, past which the connection reads through the
+// reactor again (ring_inbox.hpp). The session reads each frame as it comes: only a client
+// far ahead of the server (a message of megabytes, a flood) gets there.
+std::size_t max_unread_bytes(const core::ServeConfig& config) {
+  return std::max<std::size_t>(std::size_t{1} << 20, 2 * (config.max_frame_bytes + 14));
+}
+
 std::optional<net::io_context::executor_type> io_context_executor(const net::any_io_executor& ex) {
   if (const auto* io = ex.target<net::io_context::executor_type>()) return *io;
   return std::nullopt;
@@ -97,6 +104,8 @@ void WsSession::on_accept(beast::error_code ec) {
   ctx_.metrics.connections.add(1);
   ctx_.metrics.connections_total.inc();
   last_heard_ = std::chrono::steady_clock::now();
+  // With one io thread the bytes come through the thread's io_uring from now on.
+  if (ctx_.reads) ws_.next_layer().read_through(ctx_.reads, max_unread_bytes(ctx_.config));
   if (query_param(target_, "resume")) resume_session();
   else start_session(nullptr);
   if (ctx_.shutting_down) return shutdown();
@@ -223,8 +232,7 @@ void WsSession::on_heartbeat() {
     ctx_.metrics.heartbeat_timeouts.inc();
     core::log_info("heartbeat_timeout", {{"player", session_ ? session_->player_id : ""},
                                          {"silent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()}});
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);  // the pending read fails: on_closed
+    ws_.next_layer().close();  // the pending read fails: on_closed
     return;
   }
   if (!close_pending_ && !ping_in_flight_) {
@@ -518,7 +526,7 @@ void WsSession::send_one(const core::SharedMessage& message, std::uint64_t seq) 
     batched_.emplace(BatchedFrame{std::move(entry), header});
     writing_ = Writing::batched;
     const int n = frame_iov(batched_->header, batched_->entry, iov.data());
-    return batch->add(ws_.next_layer().socket().native_handle(), iov.data(), n, shared_from_this());
+    return batch->add(ws_.next_layer().native_handle(), iov.data(), n, shared_from_this());
   }
   const int n = frame_iov(header, entry, iov.data());
   beast::error_code ec;
@@ -597,8 +605,7 @@ void WsSession::begin_close(websocket::close_reason reason, bool flush, std::chr
   close_deadline_.expires_after(deadline);
   close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->closed_) return;
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);  // the peer would not read: cut it
+    self->ws_.next_layer().close();  // the peer would not read: cut it
   });
   if (writing_ == Writing::none && queue_.empty()) do_close();
 }
@@ -632,8 +639,7 @@ void WsSession::on_closed() {
     ctx_.sessions.remove(this);
     ctx_.metrics.connections.add(-1);
   }
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  ws_.next_layer().close();
   if (session_) core::log_debug("ws_closed", {{"session", session_->session_id}, {"player", session_->player_id}});
 }
 

@@ -1,7 +1,8 @@
-// The load generator's RecvRing against real sockets (stream socketpairs, and loopback TCP
-// for a reset): bytes delivered whole and in order, the end of a stream told once, nothing
-// after unwatch or for a reader that is gone, a watch on a reused descriptor kept apart
-// from the old one, and more bytes in flight than the ring has buffers.
+// RecvRing (the server's and the load generator's reads) against real sockets (stream
+// socketpairs, and loopback TCP for a reset): bytes delivered whole and in order, the end
+// of a stream told once, nothing after unwatch or for a reader that is gone, a watch on a
+// reused descriptor kept apart from the old one, and more bytes in flight than the ring has
+// buffers.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,10 +19,10 @@
 #include <boost/asio/write.hpp>
 
 #include "io_uring_probe.hpp"
-#include "recv_ring.hpp"
+#include "mtown/core/recv_ring.hpp"
 #include "socket_pair.hpp"
 
-using mtown::loadtest::RecvRing;
+using mtown::core::RecvRing;
 
 namespace {
 
@@ -49,7 +50,7 @@ std::unique_ptr<RecvRing> open_ring(boost::asio::io_context& ioc) {
   const bool usable = mtown::test::io_uring_multishot_recv_usable();
   INFO("the kernel allows io_uring with multishot receive: " << usable);
   CHECK(static_cast<bool>(ring) == usable);
-  if (!ring) WARN("no io_uring here: RecvRing is not exercised (the load generator reads with epoll)");
+  if (!ring) WARN("no io_uring here: RecvRing is not exercised (the server and the load generator read with epoll)");
   return ring;
 }
 

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mtown/server/send_batch.hpp"
+#include "io_uring_probe.hpp"
 #include "socket_pair.hpp"
 #include "test_server.hpp"
 
@@ -179,29 +180,36 @@ TEST_CASE("send batch: more sends than the ring holds go out in chunks, all of t
   }
 }
 
-TEST_CASE("send batch: the server batches with one io thread where io_uring works, and says so", "[send_batch]") {
+TEST_CASE("send batch: the server batches sends and reads through io_uring with one io thread where it works, and says so", "[send_batch]") {
   struct Row {
     std::vector<std::string> args;
     bool batched;
+    bool ring_reads;
   };
-  // This process and the server run on the same kernel, under the same limits.
+  // This process and the server run on the same kernel, under the same limits. Reads go
+  // through io_uring (ring_inbox.hpp) under the same conditions where multishot receive exists.
   const bool ring = SendBatch::uses_io_uring();
+  const bool ring_reads = mtown::test::io_uring_multishot_recv_usable();
   const Row rows[] = {
-      {{"--threads", "1"}, ring},
-      {{"--threads", "2"}, false},
-      {{"--threads", "1", "--set", "server.io_uring=off"}, false},
+      {{"--threads", "1"}, ring, ring_reads},
+      {{"--threads", "2"}, false, false},
+      {{"--threads", "1", "--set", "server.io_uring=off"}, false, false},
   };
   for (const auto& row : rows) {
     std::vector<std::string> args{"--database", "none"};
     args.insert(args.end(), row.args.begin(), row.args.end());
     mtown::test::TestServer server(args);
     std::istringstream lines(server.log());
-    std::string sends;
+    std::string sends, reads;
     for (std::string line; std::getline(lines, line);) {
       const auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.value("event", "") == "listening") sends = j.value("sends", "");
+      if (!j.is_discarded() && j.value("event", "") == "listening") {
+        sends = j.value("sends", "");
+        reads = j.value("reads", "");
+      }
     }
     INFO(server.log());
     CHECK(sends == (row.batched ? "io_uring" : "sendmsg"));
+    CHECK(reads == (row.ring_reads ? "io_uring" : "epoll"));
   }
 }

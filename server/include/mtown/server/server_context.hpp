@@ -25,6 +25,9 @@ class QueryWorker;
 namespace boost::asio::ssl {
 class context;
 }
+namespace mtown::core {
+class RecvRing;
+}
 
 namespace mtown::server {
 
@@ -65,6 +68,9 @@ struct ServerContext {
   std::atomic<int> open_connections{0};  // counted at upgrade, for the connection limit
   std::atomic<bool> shutting_down{false};
   net::ssl::context* tls = nullptr;  // set: every connection speaks TLS (https, wss)
+  // Set with one io thread where io_uring allows (server.io_uring): WebSocket connections
+  // read through it (Stream::read_through). Reset before the io_context goes.
+  std::shared_ptr<core::RecvRing> reads;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -1,4 +1,4 @@
-#include "recv_ring.hpp"
+#include "mtown/core/recv_ring.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 #endif
 
-namespace mtown::loadtest {
+namespace mtown::core {
 
 #ifdef MTOWN_HAVE_LIBURING
 
@@ -39,6 +39,7 @@ struct RecvRing::Impl {
   struct Watch {
     std::uint64_t tag;
     std::weak_ptr<Reader> reader;
+    bool stopping = false;  // stop(): cancelled, its last bytes still to come
   };
 
   ::io_uring ring{};
@@ -174,23 +175,23 @@ struct RecvRing::Impl {
     const char* data = buffer_of(cqe);
     if (cqe.user_data == kNoReader) return;
     const int fd = fd_of(cqe.user_data);
-    const auto it = watches.find(fd);
+    auto it = watches.find(fd);
     if (it == watches.end() || it->second.tag != cqe.user_data) return;  // cancelled
     auto reader = it->second.reader.lock();
-    if (cqe.res > 0) {
-      if (reader) reader->on_bytes(data, static_cast<std::size_t>(cqe.res));
-      // The reader may have unwatched; else a receive that stopped (CQ overflow) goes on.
-      const auto again = watches.find(fd);
-      if (!more && again != watches.end() && again->second.tag == cqe.user_data) arm(fd, cqe.user_data);
-      return;
-    }
-    if (cqe.res == -ENOBUFS) {  // every buffer in flight: go on once this batch gives them back
-      if (!more) arm(fd, cqe.user_data);
-      return;
-    }
+    if (cqe.res > 0 && reader) reader->on_bytes(data, static_cast<std::size_t>(cqe.res));
     if (more) return;
+    // The receive is over. The reader may have unwatched meanwhile.
+    it = watches.find(fd);
+    if (it == watches.end() || it->second.tag != cqe.user_data) return;
+    // Bytes without more: the completion queue overflowed. ENOBUFS: every buffer was in
+    // flight; this batch gives them back. Either way the stream goes on, unless stopped.
+    const bool goes_on = cqe.res > 0 || cqe.res == -ENOBUFS;
+    if (goes_on && !it->second.stopping) {
+      arm(fd, cqe.user_data);
+      return;
+    }
     watches.erase(it);
-    if (reader) reader->on_read_end(cqe.res == 0 ? 0 : -cqe.res);
+    if (reader) reader->on_read_end(goes_on ? ECANCELED : cqe.res == 0 ? 0 : -cqe.res);
   }
 };
 
@@ -224,14 +225,39 @@ void RecvRing::unwatch(int fd) {
   ::io_uring_submit(&impl_->ring);  // the receive lets go of the socket before it is closed
 }
 
+void RecvRing::stop(int fd) {
+  const auto it = impl_->watches.find(fd);
+  if (it == impl_->watches.end() || it->second.stopping) return;
+  it->second.stopping = true;
+  if (::io_uring_sqe* s = impl_->sqe()) {
+    ::io_uring_prep_cancel64(s, it->second.tag, 0);
+    s->user_data = kNoReader;
+  }
+  ::io_uring_submit(&impl_->ring);
+}
+
+void RecvRing::end_all(int error) {
+  auto ended = std::move(impl_->watches);
+  impl_->watches.clear();
+  if (::io_uring_sqe* s = impl_->sqe()) {
+    ::io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
+    s->user_data = kNoReader;
+  }
+  ::io_uring_submit(&impl_->ring);
+  for (auto& [fd, watch] : ended)
+    if (auto reader = watch.reader.lock()) reader->on_read_end(error);
+}
+
 std::size_t RecvRing::watched() const { return impl_->watches.size(); }
 
-#else  // no liburing: ReadPoller reads
+#else  // no liburing: open() says so, and readers use their reactor
 
 struct RecvRing::Impl {};
 std::unique_ptr<RecvRing> RecvRing::open(boost::asio::io_context&) { return nullptr; }
 bool RecvRing::watch(int, std::weak_ptr<Reader>) { return false; }
 void RecvRing::unwatch(int) {}
+void RecvRing::stop(int) {}
+void RecvRing::end_all(int) {}
 std::size_t RecvRing::watched() const { return 0; }
 
 #endif
@@ -239,4 +265,4 @@ std::size_t RecvRing::watched() const { return 0; }
 RecvRing::RecvRing(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RecvRing::~RecvRing() = default;
 
-}  // namespace mtown::loadtest
+}  // namespace mtown::core
