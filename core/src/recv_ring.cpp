@@ -1,5 +1,6 @@
 #include "mtown/core/recv_ring.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <cstdint>
@@ -25,6 +26,7 @@ constexpr unsigned kBuffers = 4096;     // a power of two (the buffer ring's siz
 constexpr std::size_t kBufferBytes = 2048;
 constexpr int kGroup = 0;
 constexpr std::uint64_t kNoReader = 0;  // the user_data of cancels and of the probe
+constexpr int kBatchesPerTurn = 4;      // of 256 completions each (turn())
 
 // user_data of a socket's receive: the watch's generation and the descriptor, so that the
 // completions of a receive cancelled (or of a descriptor reused) are told from the new one's.
@@ -50,6 +52,7 @@ struct RecvRing::Impl {
   std::uint32_t generation = 0;
   boost::asio::posix::stream_descriptor events;
   bool ring_ready = false;
+  std::shared_ptr<int> alive = std::make_shared<int>();  // for the turns posted (turn())
 
   explicit Impl(boost::asio::io_context& ioc) : events(ioc) {}
   ~Impl() {
@@ -57,11 +60,7 @@ struct RecvRing::Impl {
     if (ring_ready) {
       // Every receive is cancelled here, in the submit, before the buffers they write into
       // are freed: the ring's own teardown runs later, in the kernel's time.
-      if (::io_uring_sqe* s = sqe()) {
-        ::io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
-        s->user_data = kNoReader;
-      }
-      ::io_uring_submit(&ring);
+      cancel(0);
       ::io_uring_queue_exit(&ring);
     }
     if (buffers_ring) ::munmap(buffers_ring, sizeof(::io_uring_buf) * kBuffers);
@@ -150,24 +149,53 @@ struct RecvRing::Impl {
   }
 
   void wait() {
-    events.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
-      if (ec) return;  // closed: the ring is going away
-      drain();
-      wait();
+    events.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [this, alive = std::weak_ptr<int>(alive)](boost::system::error_code ec) {
+                        if (ec || alive.expired()) return;  // the ring is going away
+                        turn();
+                      });
+  }
+
+  // Readers may run inline from here and make system calls, which post more completions:
+  // a flood of them must not keep the io_context's timers, accepts and writes waiting. A
+  // turn takes a few batches, and if there may be more the next turn is posted behind them.
+  void turn() {
+    if (!drain(kBatchesPerTurn)) return wait();
+    boost::asio::post(events.get_executor(), [this, alive = std::weak_ptr<int>(alive)] {
+      if (!alive.expired()) turn();
     });
   }
 
-  void drain() {
+  // True: it stopped after max_batches full batches, and more may be waiting.
+  bool drain(int max_batches) {
     ::io_uring_cqe* cqes[256];
-    for (;;) {
+    for (int batch = 0; batch < max_batches; ++batch) {
       // Runs pending task work (IORING_SQ_TASKRUN) and takes overflowed completions first.
       const unsigned n = ::io_uring_peek_batch_cqe(&ring, cqes, 256);
       for (unsigned i = 0; i < n; ++i) complete(*cqes[i]);
       ::io_uring_cq_advance(&ring, n);
       advance();
       if (::io_uring_sq_ready(&ring)) ::io_uring_submit(&ring);
-      if (n < 256) return;
+      if (n < 256) return false;
     }
+    return true;
+  }
+
+  // Cancels a receive, or every one (tag 0). Should the submission fail, the cancel is
+  // made synchronously: a receive left running would hold its socket open after close.
+  void cancel(std::uint64_t t) {
+    const int flags = t == 0 ? IORING_ASYNC_CANCEL_ANY : 0;
+    if (::io_uring_sqe* s = sqe()) {
+      ::io_uring_prep_cancel64(s, t, flags);
+      s->user_data = kNoReader;
+      if (::io_uring_submit(&ring) >= 0) return;
+    }
+    ::io_uring_sync_cancel_reg reg{};
+    reg.addr = t;
+    reg.flags = static_cast<std::uint32_t>(flags);
+    reg.timeout.tv_sec = -1;
+    reg.timeout.tv_nsec = -1;
+    ::io_uring_register_sync_cancel(&ring, &reg);
   }
 
   void complete(const ::io_uring_cqe& cqe) {
@@ -201,7 +229,7 @@ std::unique_ptr<RecvRing> RecvRing::open(boost::asio::io_context& ioc) {
   boost::system::error_code ec;
   impl->events.assign(impl->ring.ring_fd, ec);
   if (ec) return nullptr;
-  impl->drain();  // the probe's end
+  impl->drain(kBatchesPerTurn);  // the probe's end
   impl->wait();
   return std::unique_ptr<RecvRing>(new RecvRing(std::move(impl)));
 }
@@ -217,33 +245,22 @@ bool RecvRing::watch(int fd, std::weak_ptr<Reader> reader) {
 void RecvRing::unwatch(int fd) {
   const auto it = impl_->watches.find(fd);
   if (it == impl_->watches.end()) return;
-  if (::io_uring_sqe* s = impl_->sqe()) {
-    ::io_uring_prep_cancel64(s, it->second.tag, 0);
-    s->user_data = kNoReader;
-  }
+  const std::uint64_t t = it->second.tag;
   impl_->watches.erase(it);
-  ::io_uring_submit(&impl_->ring);  // the receive lets go of the socket before it is closed
+  impl_->cancel(t);  // the receive lets go of the socket before it is closed
 }
 
 void RecvRing::stop(int fd) {
   const auto it = impl_->watches.find(fd);
   if (it == impl_->watches.end() || it->second.stopping) return;
   it->second.stopping = true;
-  if (::io_uring_sqe* s = impl_->sqe()) {
-    ::io_uring_prep_cancel64(s, it->second.tag, 0);
-    s->user_data = kNoReader;
-  }
-  ::io_uring_submit(&impl_->ring);
+  impl_->cancel(it->second.tag);
 }
 
 void RecvRing::end_all(int error) {
   auto ended = std::move(impl_->watches);
   impl_->watches.clear();
-  if (::io_uring_sqe* s = impl_->sqe()) {
-    ::io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY);
-    s->user_data = kNoReader;
-  }
-  ::io_uring_submit(&impl_->ring);
+  impl_->cancel(0);
   for (auto& [fd, watch] : ended)
     if (auto reader = watch.reader.lock()) reader->on_read_end(error);
 }

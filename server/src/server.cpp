@@ -141,6 +141,16 @@ int run_server(const core::ServeConfig& config) {
   std::unique_ptr<RedisLiveState> live;  // outlives the io_context: rooms call into it
   std::unique_ptr<net::ssl::context> tls;  // outlives the io_context: connections use it
   net::io_context ioc(threads);
+  // The io_uring reads (ctx.reads) go before the io_context, on every way out. Connections
+  // still open wait on them: their reads fail, and their handlers go with the io_context.
+  struct EndReads {
+    std::optional<ServerContext>& context;
+    ~EndReads() {
+      if (!context || !context->reads) return;
+      context->reads->end_all(ESHUTDOWN);
+      context->reads.reset();
+    }
+  } end_reads{context};
   std::vector<games::Question> own_pool;
   if (!load_question_pool(config, own_pool)) return serve_bad_config;
   if (!config.tls_cert_file.empty()) {
@@ -210,10 +220,6 @@ int run_server(const core::ServeConfig& config) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
-  if (ctx.reads) {  // connections still open wait on it: their reads fail, their handlers go with the io_context
-    ctx.reads->end_all(ECANCELED);
-    ctx.reads.reset();
-  }
   ctx.rooms.clear();  // rooms own timers: release them while the io_context exists
   ctx.player_sessions.clear();  // so do sessions waiting for a resume
   if (live) live->stop();  // after the rooms closed: their deletions reach Redis first

@@ -55,7 +55,7 @@ int frame_iov(const FrameHeader& header, const OutboundQueue::Entry& e, ::iovec*
 // reactor again (ring_inbox.hpp). The session reads each frame as it comes: only a client
 // far ahead of the server (a message of megabytes, a flood) gets there.
 std::size_t max_unread_bytes(const core::ServeConfig& config) {
-  return std::max<std::size_t>(std::size_t{1} << 20, 2 * (config.max_frame_bytes + 14));
+  return std::max<std::size_t>(std::size_t{64} << 10, 2 * (config.max_frame_bytes + 14));
 }
 
 std::optional<net::io_context::executor_type> io_context_executor(const net::any_io_executor& ex) {

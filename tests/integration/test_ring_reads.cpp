@@ -53,6 +53,7 @@ struct Connection {
     INFO("the kernel allows io_uring with multishot receive: " << mtown::test::io_uring_multishot_recv_usable());
     REQUIRE((ring != nullptr) == mtown::test::io_uring_multishot_recv_usable());
     if (ring) REQUIRE(stream->read_through(ring, max_unread));
+    else WARN("no io_uring here: the server's ring reads are not exercised (it reads through epoll)");
   }
   bool ringed() const { return ring != nullptr; }
 
@@ -167,6 +168,36 @@ TEST_CASE("ring reads: past the unread bound the ring stops and the socket gives
   CHECK(written);
 }
 
+TEST_CASE("ring reads: a read waiting when the ring stops goes on through the socket, nothing lost", "[ring_reads]") {
+  Connection c(1000);
+  if (!c.ringed()) return;
+  // A reader like Beast's: it asks again from inside each completion, with room for all
+  // that is held, so its next read is usually waiting (parked) when the ring's stop lands.
+  std::string got;
+  std::string buf(1 << 20, '\0');
+  boost::system::error_code failed;
+  std::function<void()> next = [&] {
+    c.stream->async_read_some(net::buffer(buf), [&](boost::system::error_code ec, std::size_t n) {
+      if (ec) {
+        failed = ec;
+        return;
+      }
+      got.append(buf.data(), n);
+      next();
+    });
+  };
+  next();
+  std::string sent;
+  for (int i = 0; sent.size() < 3'000'000; ++i) sent += std::to_string(i) + ";";
+  net::async_write(c.peer, net::buffer(sent), [](boost::system::error_code, std::size_t) {});
+  c.run_until([&] { return got.size() >= sent.size() || failed; });
+  INFO(failed.message());
+  CHECK(!failed);
+  CHECK(c.ring->watched() == 0);  // the ring stopped ...
+  CHECK(c.stream->socket().is_open());  // ... and the socket went back to the reactor
+  CHECK((got == sent));
+}
+
 TEST_CASE("ring reads: a write through the reactor returns the socket to it, and it leaves again after", "[ring_reads]") {
   Connection c;
   if (!c.ringed()) return;
@@ -202,9 +233,9 @@ TEST_CASE("ring reads: ending every watch fails the waiting read", "[ring_reads]
   auto waiting = c.read_some();
   c.ioc.run_for(std::chrono::milliseconds(20));
   REQUIRE(!waiting->done);
-  c.ring->end_all(ECANCELED);
+  c.ring->end_all(ESHUTDOWN);  // as the server does once its io_context has stopped
   c.run_until([&] { return waiting->done; });
-  CHECK(waiting->ec == net::error::operation_aborted);  // ECANCELED
+  CHECK(waiting->ec == net::error::shut_down);
 }
 
 TEST_CASE("ring reads: a WebSocket over the stream echoes and closes cleanly from either side", "[ring_reads]") {

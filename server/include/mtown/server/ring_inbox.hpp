@@ -89,7 +89,8 @@ class RingInbox final : public core::RecvRing::Reader {
     const std::size_t n = boost::asio::buffer_copy(buffers, boost::asio::buffer(bytes_.data() + head_, unread()));
     head_ += n;
     if (head_ == bytes_.size()) {
-      bytes_.clear();
+      if (bytes_.capacity() > kKeptBytes) std::string().swap(bytes_);  // a burst's memory goes back
+      else bytes_.clear();
       head_ = 0;
     } else if (head_ >= 65536 && head_ * 2 >= bytes_.size()) {  // a reader that never quite catches up
       bytes_.erase(0, head_);
@@ -100,6 +101,8 @@ class RingInbox final : public core::RecvRing::Reader {
 
   // Completes the parked read, if there is one and something to give it.
   void wake(bool dispatch);
+
+  static constexpr std::size_t kKeptBytes = 16384;  // capacity kept between reads
 
   std::size_t max_unread_;
   std::function<void()> stop_;

@@ -114,7 +114,7 @@ class Stream {
     }
     if (ring_watch_) {
       return ring_watch_->inbox().read(buffers, std::forward<Handler>(handler), executor_,
-                                       [this](const auto& b, auto&& h) { async_read_some(b, std::move(h)); });
+                                       [this](const auto& b, auto&& h) { this->async_read_some(b, std::move(h)); });
     }
     if (auto* plain = direct()) return plain->socket().async_read_some(buffers, std::forward<Handler>(handler));
     std::visit([&](auto& s) { s.async_read_some(buffers, std::forward<Handler>(handler)); }, stream_);
