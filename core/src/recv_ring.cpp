@@ -68,7 +68,8 @@ struct RecvRing::Impl {
 
   bool setup() {
     ::io_uring_params params{};
-    // Completions are reaped by the one thread that submits: no task-work interrupts.
+    // One thread submits and reaps. COOP_TASKRUN spares a running thread an interrupt per
+    // completion; a thread asleep in epoll_wait is still woken (EINTR) to run the receive.
     params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
                    IORING_SETUP_TASKRUN_FLAG;
     params.cq_entries = kCqEntries;

@@ -197,8 +197,9 @@ int run_server(const core::ServeConfig& config) {
   // Only one io thread writes inline from a room's tick, so only then are sends batched.
   SendBatch::set_enabled(config.io_uring && threads == 1);
   const char* sends = config.io_uring && threads == 1 && SendBatch::uses_io_uring() ? "io_uring" : "sendmsg";
-  // Opened here, on the thread that runs the io_context: the ring's single issuer.
-  if (config.io_uring && threads == 1) ctx.reads = core::RecvRing::open(ioc);
+  // Opened here, on the thread that runs the io_context: the ring's single issuer. TLS
+  // connections read through OpenSSL and the reactor, so under TLS there is no ring.
+  if (config.io_uring && threads == 1 && !tls) ctx.reads = core::RecvRing::open(ioc);
   core::log_info("listening", {{"address", base}, {"port", ep.port()}, {"url", "http" + s + "://" + base + "/"},
                                {"websocket", "ws" + s + "://" + base + "/ws"}, {"tls", tls != nullptr}, {"threads", threads},
                                {"sends", sends}, {"reads", ctx.reads ? "io_uring" : "epoll"}});

@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 
 #include "io_uring_probe.hpp"
+#include "loopback.hpp"
 #include "mtown/core/recv_ring.hpp"
 #include "socket_pair.hpp"
 
@@ -138,10 +139,8 @@ TEST_CASE("recv ring: a connection reset ends the stream with its error", "[recv
   net::io_context ioc;
   auto ring = open_ring(ioc);
   if (!ring) return;
-  net::ip::tcp::acceptor acceptor(ioc, {net::ip::address_v4::loopback(), 0});
-  net::ip::tcp::socket client(ioc), server(ioc);
-  client.connect(acceptor.local_endpoint());
-  acceptor.accept(server);
+  net::ip::tcp::socket client(ioc);
+  net::ip::tcp::socket server = mtown::test::accept_loopback(ioc, client);
   auto reader = std::make_shared<Collector>();
   REQUIRE(ring->watch(client.native_handle(), reader));
   net::write(server, net::buffer(std::string("before")));

@@ -23,6 +23,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "io_uring_probe.hpp"
+#include "loopback.hpp"
 #include "mtown/core/recv_ring.hpp"
 #include "mtown/server/ring_inbox.hpp"
 #include "mtown/server/stream.hpp"
@@ -44,11 +45,7 @@ struct Connection {
 
   // The stream reads through a ring when the kernel has one (`ringed` then says true).
   explicit Connection(std::size_t max_unread = 1 << 20) {
-    tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    peer.connect(acceptor.local_endpoint());
-    tcp::socket server(ioc);
-    acceptor.accept(server);
-    stream = std::make_unique<Stream>(std::move(server), nullptr);
+    stream = std::make_unique<Stream>(mtown::test::accept_loopback(ioc, peer), nullptr);
     ring = RecvRing::open(ioc);
     INFO("the kernel allows io_uring with multishot receive: " << mtown::test::io_uring_multishot_recv_usable());
     REQUIRE((ring != nullptr) == mtown::test::io_uring_multishot_recv_usable());
@@ -57,10 +54,7 @@ struct Connection {
   }
   bool ringed() const { return ring != nullptr; }
 
-  void run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done() && std::chrono::steady_clock::now() < deadline) ioc.run_one_for(std::chrono::milliseconds(10));
-  }
+  void run_until(const std::function<bool()>& done) { mtown::test::run_until(ioc, done); }
 
   struct Read {
     bool done = false;
@@ -76,6 +70,13 @@ struct Connection {
       r->ec = ec;
       r->bytes = buf->substr(0, n);
     });
+    return r;
+  }
+  // A read that waits: nothing has been sent.
+  std::shared_ptr<Read> waiting_read() {
+    auto r = read_some();
+    ioc.run_for(std::chrono::milliseconds(20));
+    REQUIRE(!r->done);
     return r;
   }
   std::string read_exactly(std::size_t n) {
@@ -126,9 +127,7 @@ TEST_CASE("ring reads: the peer's bytes in order, then the end, with the socket 
 TEST_CASE("ring reads: a close fails the waiting read and the peer sees the connection end", "[ring_reads]") {
   Connection c;
   if (!c.ringed()) return;
-  auto waiting = c.read_some();
-  c.ioc.run_for(std::chrono::milliseconds(20));
-  REQUIRE(!waiting->done);
+  auto waiting = c.waiting_read();
   c.stream->close();
   c.run_until([&] { return waiting->done; });
   CHECK(waiting->ec == net::error::operation_aborted);
@@ -230,9 +229,7 @@ TEST_CASE("ring reads: a write through the reactor returns the socket to it, and
 TEST_CASE("ring reads: ending every watch fails the waiting read", "[ring_reads]") {
   Connection c;
   if (!c.ringed()) return;
-  auto waiting = c.read_some();
-  c.ioc.run_for(std::chrono::milliseconds(20));
-  REQUIRE(!waiting->done);
+  auto waiting = c.waiting_read();
   c.ring->end_all(ESHUTDOWN);  // as the server does once its io_context has stopped
   c.run_until([&] { return waiting->done; });
   CHECK(waiting->ec == net::error::shut_down);
@@ -242,22 +239,18 @@ TEST_CASE("ring reads: a WebSocket over the stream echoes and closes cleanly fro
   for (const bool server_closes : {false, true}) {
     DYNAMIC_SECTION("the " << (server_closes ? "server" : "client") << " closes") {
       net::io_context ioc;
-      tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
       websocket::stream<tcp::socket> client(ioc);
-      client.next_layer().connect(acceptor.local_endpoint());
-      tcp::socket accepted(ioc);
-      acceptor.accept(accepted);
-      websocket::stream<Stream> server(Stream(std::move(accepted), nullptr));
-      auto ring = RecvRing::open(ioc);
-      std::shared_ptr<RecvRing> shared(std::move(ring));
+      websocket::stream<Stream> server(Stream(mtown::test::accept_loopback(ioc, client.next_layer()), nullptr));
+      const std::shared_ptr<RecvRing> ring = RecvRing::open(ioc);
+      const auto run_until = [&](const std::function<bool()>& done) { mtown::test::run_until(ioc, done); };
 
       bool accepted_ok = false, client_ok = false;
       server.async_accept([&](boost::system::error_code ec) { accepted_ok = !ec; });
       client.async_handshake("127.0.0.1", "/", [&](boost::system::error_code ec) { client_ok = !ec; });
-      for (int i = 0; i < 300 && !(accepted_ok && client_ok); ++i) ioc.run_for(std::chrono::milliseconds(10));
+      run_until([&] { return accepted_ok && client_ok; });
       REQUIRE(accepted_ok);
       REQUIRE(client_ok);
-      if (shared) REQUIRE(server.next_layer().read_through(shared, 1 << 20));
+      if (ring) REQUIRE(server.next_layer().read_through(ring, 1 << 20));
 
       // Echo: a message in through the ring, the answer out through Beast's write.
       boost::beast::flat_buffer server_buf, client_buf;
@@ -265,14 +258,14 @@ TEST_CASE("ring reads: a WebSocket over the stream echoes and closes cleanly fro
       client.text(true);
       client.write(net::buffer(std::string("ping me")));
       server.async_read(server_buf, [&](boost::system::error_code ec, std::size_t) { server_read = ec; });
-      for (int i = 0; i < 300 && !server_read; ++i) ioc.run_for(std::chrono::milliseconds(10));
+      run_until([&] { return server_read.has_value(); });
       REQUIRE(server_read);
       REQUIRE(!*server_read);
       CHECK(boost::beast::buffers_to_string(server_buf.data()) == "ping me");
       bool answered = false;
       const std::string answer = "pinged";
       server.async_write(net::buffer(answer), [&](boost::system::error_code ec, std::size_t) { answered = !ec; });
-      for (int i = 0; i < 300 && !answered; ++i) ioc.run_for(std::chrono::milliseconds(10));
+      run_until([&] { return answered; });
       REQUIRE(answered);
       client.read(client_buf);
       CHECK(boost::beast::buffers_to_string(client_buf.data()) == "pinged");
@@ -280,7 +273,7 @@ TEST_CASE("ring reads: a WebSocket over the stream echoes and closes cleanly fro
       if (server_closes) {
         client.async_read(client_buf, [&](boost::system::error_code ec, std::size_t) { client_read = ec; });
         server.async_close(websocket::close_code::going_away, [&](boost::system::error_code ec) { server_closed = ec; });
-        for (int i = 0; i < 300 && !(server_closed && client_read); ++i) ioc.run_for(std::chrono::milliseconds(10));
+        run_until([&] { return server_closed && client_read; });
         REQUIRE(server_closed);
         CHECK(!*server_closed);
         REQUIRE(client_read);
@@ -290,14 +283,14 @@ TEST_CASE("ring reads: a WebSocket over the stream echoes and closes cleanly fro
         server_read.reset();
         server.async_read(server_buf, [&](boost::system::error_code ec, std::size_t) { server_read = ec; });
         client.async_close(websocket::close_code::normal, [&](boost::system::error_code ec) { client_closed = ec; });
-        for (int i = 0; i < 300 && !(client_closed && server_read); ++i) ioc.run_for(std::chrono::milliseconds(10));
+        run_until([&] { return client_closed && server_read; });
         REQUIRE(client_closed);
         CHECK(!*client_closed);  // the server answered the close and ended the TCP connection
         REQUIRE(server_read);
         CHECK(*server_read == websocket::error::closed);
       }
       CHECK(!server.next_layer().socket().is_open());  // the teardown closed the socket
-      if (shared) CHECK(shared->watched() == 0);
+      if (ring) CHECK(ring->watched() == 0);
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include "loopback.hpp"
 #include "mtown/server/stream.hpp"
 
 using mtown::server::Stream;
@@ -23,12 +24,9 @@ struct Connection {
   std::unique_ptr<Stream> stream;
 
   Connection() {
-    tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
     peer.open(tcp::v4());
     peer.set_option(net::socket_base::receive_buffer_size(4096));
-    peer.connect(acceptor.local_endpoint());
-    tcp::socket server(ioc);
-    acceptor.accept(server);
+    tcp::socket server = mtown::test::accept_loopback(ioc, peer);
     server.set_option(net::socket_base::send_buffer_size(4096));
     stream = std::make_unique<Stream>(std::move(server), nullptr);
   }

@@ -139,6 +139,15 @@ auto serve_tls(const std::string& cert, const std::string& key) {
 
 }  // namespace
 
+TEST_CASE("under TLS one io thread opens no io_uring for reads: TLS connections read through OpenSSL", "[tls]") {
+  auto args = certs().serve_args();
+  args.insert(args.end(), {"--threads", "1"});
+  TestServer server(args);
+  CHECK(server.log().find("\"reads\":\"epoll\"") != std::string::npos);
+  WssClient a(server.port());
+  CHECK(a.recv().at("type") == "welcome");
+}
+
 TEST_CASE("wss and https on the TLS port; a plain client is refused and the server keeps serving", "[tls]") {
   TestServer server(certs().serve_args());
   CHECK(server.log().find("\"wss://") != std::string::npos);

@@ -11,10 +11,9 @@
 //
 // With one io thread a WebSocket's reads come, after the handshake, through the thread's
 // io_uring (read_through, ring_inbox.hpp) instead of the reactor. The socket then leaves the
-// reactor too (detached): registered there, every message would wake the io thread twice,
-// once for the socket and once for the ring. It goes back only while a write has to wait for
-// room in the socket (send_rest, Beast's pongs and close frames) and for the teardown. The
-// ring's receive holds the socket open, so every close goes through Stream: it is the lowest
+// reactor too (detached), which has nothing to wait for on it; it goes back for each write
+// through the reactor (Beast's pings, pongs and close frames, send_rest) and for the
+// teardown. The ring's receive holds the socket open, so every close goes through Stream: it is the lowest
 // layer Beast sees (no next_layer(); Beast's close_socket finds beast_close_socket below),
 // and close() and the teardown end the watch before the socket closes.
 #pragma once
